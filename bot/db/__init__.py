@@ -1,0 +1,1 @@
+"""Database: models, the engine factory, migrations and the Rasa tracker store."""
