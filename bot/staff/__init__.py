@@ -1,0 +1,1 @@
+"""Staff accounts: social workers, supervisors and admins (passwords, roles, links)."""
