@@ -36,7 +36,7 @@ def record(
     target_id: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Add an audit row in the caller's transaction (so the change and its record commit together)."""
+    """Add an audit row in the caller's transaction: the change and its record commit together."""
     last = session.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).scalar()
     row = AuditLog(
         created_at=utcnow(),

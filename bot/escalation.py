@@ -1,0 +1,212 @@
+"""Turn risk marks on user messages into cases and alert outbox rows — idempotently.
+
+Called by the tracker store in the same transaction that stores the user's message, and by
+the alert worker's sweep over the stored events (a second footing if the first ever fails).
+Keys derived from the event make both paths safe to run on the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.risk_state import ConversationRisk, assess, risk_of
+from bot.db.models import Case, CaseEvent, Person, utcnow
+
+logger = logging.getLogger(__name__)
+
+SEVERITY_RANK = {"medium": 1, "high": 2, "imminent": 3}
+CONTEXT_TURNS = 5
+CONTEXT_EVENTS = 12
+OPEN_STATUSES = ("open", "acknowledged")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the conversation's slots say about the sender."""
+
+    role: Optional[str] = None
+    language: Optional[str] = None
+    age_band: Optional[str] = None
+
+
+def event_key(sender_id: str, event: UserUttered) -> str:
+    return f"{sender_id}:{event.timestamp!r}"
+
+
+def _mandatory(category: Optional[str]) -> bool:
+    try:
+        from bot.safety.categories import requires_mandatory_report
+
+        return bool(category and requires_mandatory_report(category))
+    except ImportError:
+        return category in {"suicide", "self_harm", "abuse", "sexual_abuse", "neglect"}
+
+
+def _deadline(severity: Optional[str]) -> dt.timedelta:
+    try:
+        from bot.safety.categories import ack_deadline_seconds
+
+        return dt.timedelta(seconds=ack_deadline_seconds(severity or "high"))
+    except ImportError:
+        seconds = {"imminent": 300, "high": 1800, "medium": 86400}
+        return dt.timedelta(seconds=seconds.get(severity or "high", 1800))
+
+
+def _person(session: Session, sender_id: str, profile: Profile) -> Person:
+    person = session.execute(select(Person).where(Person.sender_id == sender_id)).scalar()
+    if person is None:
+        person = Person(
+            sender_id=sender_id, channel=sender_id.split(":", 1)[0] if ":" in sender_id else "rest"
+        )
+        session.add(person)
+    if profile.role in ("child", "guardian") and person.role == "unknown":
+        person.role = profile.role
+    if profile.language in ("zh", "en"):
+        person.language = profile.language
+    if profile.age_band and not person.age_band:
+        person.age_band = profile.age_band
+    session.flush()
+    return person
+
+
+def _context(history: Sequence[Event], upto: UserUttered) -> list[dict[str, Any]]:
+    """The last turns up to and including the triggering message, both sides."""
+    turns: list[dict[str, Any]] = []
+    for event in history:
+        if isinstance(event, UserUttered) and event.text is not None:
+            turns.append({"who": "user", "text": event.text[:2000], "at": event.timestamp})
+        elif isinstance(event, BotUttered) and event.text:
+            turns.append({"who": "bot", "text": event.text[:2000], "at": event.timestamp})
+        if event is upto:
+            break
+    return turns[-CONTEXT_EVENTS:]
+
+
+def find_open_case(session: Session, sender_id: str) -> Optional[Case]:
+    return session.execute(
+        select(Case)
+        .where(Case.sender_id == sender_id, Case.kind == "risk", Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _open_case(
+    session: Session,
+    sender_id: str,
+    person: Person,
+    message: UserUttered,
+    risk: ConversationRisk,
+    context: list,
+) -> Case:
+    now = utcnow()
+    case = Case(
+        kind="risk",
+        sender_id=sender_id,
+        person_id=person.id,
+        child_id=person.id if person.role != "guardian" else None,
+        category=risk.category,
+        severity=risk.severity or "high",
+        status="open",
+        mandatory_report=_mandatory(risk.category),
+        source_key=event_key(sender_id, message),
+        summary=message.text[:4000],
+        context=context,
+        evidence={
+            "evidence": risk.evidence,
+            "from_context": risk.from_context,
+            "risk": risk_of(message),
+        },
+        notify_due_at=now + _deadline(risk.severity),
+        created_at=now,
+    )
+    session.add(case)
+    session.flush()
+    _alert(session, case)
+    logger.warning(
+        "risk case %s opened: %s/%s for %s", case.id, case.category, case.severity, sender_id
+    )
+    return case
+
+
+def _alert(session: Session, case: Case) -> None:
+    from bot.alerts.outbox import enqueue_case_alert
+    from bot.alerts.routing import route_case
+
+    worker = route_case(session, case)
+    case.worker_id = worker.id if worker else None
+    enqueue_case_alert(session, case)
+
+
+def _append(
+    session: Session, case: Case, sender_id: str, message: UserUttered, risk: ConversationRisk
+) -> None:
+    key = event_key(sender_id, message)
+    if session.execute(select(CaseEvent.id).where(CaseEvent.event_key == key)).first():
+        return
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="message",
+            text=message.text[:4000],
+            data={"risk": risk_of(message)},
+            event_key=key,
+        )
+    )
+    if risk.escalate_now and SEVERITY_RANK.get(risk.severity or "", 0) > SEVERITY_RANK.get(
+        case.severity or "", 0
+    ):
+        # Worse than what the worker was told: raise the case and alert again.
+        case.severity = risk.severity
+        case.category = risk.category or case.category
+        case.mandatory_report = case.mandatory_report or _mandatory(risk.category)
+        case.escalation_level = 0
+        case.notify_due_at = utcnow() + _deadline(risk.severity)
+        session.flush()
+        from bot.alerts.outbox import enqueue_case_alert
+
+        enqueue_case_alert(session, case, kind="upgrade")
+    session.flush()
+
+
+def _already_recorded(session: Session, sender_id: str, message: UserUttered) -> bool:
+    key = event_key(sender_id, message)
+    if session.execute(select(Case.id).where(Case.source_key == key)).first():
+        return True
+    return bool(session.execute(select(CaseEvent.id).where(CaseEvent.event_key == key)).first())
+
+
+def record_messages(
+    session: Session,
+    sender_id: str,
+    history: Sequence[Event],
+    new_events: Sequence[Event],
+    profile: Profile = Profile(),
+) -> list[int]:
+    """Record risk from the user messages in `new_events` (which are the tail of `history`).
+
+    Returns the ids of cases opened or appended to. Safe to call twice for the same events.
+    """
+    messages = [e for e in history if isinstance(e, UserUttered) and e.text is not None]
+    new_ids = {id(e) for e in new_events}
+    touched: list[int] = []
+    for index, message in enumerate(messages):
+        if id(message) not in new_ids or _already_recorded(session, sender_id, message):
+            continue
+        risk = assess(messages[: index + 1], CONTEXT_TURNS)
+        case = find_open_case(session, sender_id)
+        if case is not None:
+            _append(session, case, sender_id, message, risk)
+            touched.append(case.id)
+        elif risk.escalate_now:
+            person = _person(session, sender_id, profile)
+            case = _open_case(session, sender_id, person, message, risk, _context(history, message))
+            touched.append(case.id)
+    return touched

@@ -1,0 +1,1 @@
+"""Rasa NLU components: tokenizer, language detector, sentence-encoder featurizer."""
