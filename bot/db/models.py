@@ -268,7 +268,8 @@ class CaseEvent(Base):
     case = relationship("Case", back_populates="events")
 
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+# cancelled: a reminder made pointless by an acknowledgement, or a row another one covers
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class Outbox(Base):
