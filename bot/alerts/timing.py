@@ -80,6 +80,10 @@ def poll_interval() -> float:
     return _float_env("PEIBAN_ALERT_POLL_SECONDS", 0.2)
 
 
+def renotify_scan_interval() -> float:
+    return _float_env("PEIBAN_RENOTIFY_SCAN_SECONDS", 1.0)
+
+
 def claim_lease() -> dt.timedelta:
     """How long a claimed row is ours: longer than any send, so only a dead worker loses it."""
     return dt.timedelta(seconds=_float_env("PEIBAN_OUTBOX_LEASE_SECONDS", 30.0))

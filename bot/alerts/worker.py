@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.config import settings
 from bot.db.audit import record
@@ -41,6 +41,7 @@ from .timing import (
     backoff,
     claim_lease,
     poll_interval,
+    renotify_scan_interval,
     send_timeout,
     unrouted_recheck,
 )
@@ -48,7 +49,6 @@ from .timing import (
 log = logging.getLogger("bot.alerts.worker")
 
 BATCH = 20
-RENOTIFY_EVERY = 1.0  # seconds between scans for unacknowledged cases
 REMINDER_KINDS = ("renotify", "escalate")
 
 
@@ -188,19 +188,27 @@ class AlertWorker:
                 next_at=utcnow() + unrouted_recheck(),
             )
             return False
-        covered = session.execute(
-            select(Outbox.id)
+        # One statement, so two rows of one case resolving at once cannot both take the chat.
+        others = aliased(Outbox)
+        taken = (
+            select(others.id)
             .where(
-                Outbox.case_id == case.id,
-                Outbox.channel == TELEGRAM,
-                Outbox.id != row.id,
-                Outbox.recipient == target.telegram_chat_id,
-                Outbox.status.in_(("pending", "sending", "sent")),
+                others.case_id == case.id,
+                others.channel == TELEGRAM,
+                others.id != row.id,
+                others.recipient == target.telegram_chat_id,
+                others.status.in_(("pending", "sending", "sent")),
             )
-            .limit(1)
-        ).scalar()
-        if covered:
-            self._finish(session, claim, status="cancelled", error=f"covered by outbox {covered}")
+            .exists()
+        )
+        won = session.execute(
+            update(Outbox)
+            .where(_fenced(claim), ~taken)
+            .values(recipient=target.telegram_chat_id, worker_id=target.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not won:
+            self._finish(session, claim, status="cancelled", error="covered by another row")
             return False
         row.recipient, row.worker_id = target.telegram_chat_id, target.id
         return True
@@ -374,7 +382,7 @@ class AlertWorker:
     async def run_once(self) -> int:
         claims = await asyncio.to_thread(self.claim_due)
         await asyncio.gather(*(self.deliver(c) for c in claims))
-        if time.monotonic() - self._last_scan >= RENOTIFY_EVERY:
+        if time.monotonic() - self._last_scan >= renotify_scan_interval():
             self._last_scan = time.monotonic()
             await asyncio.to_thread(self.renotify_due)
         return len(claims)
