@@ -10,4 +10,4 @@ ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.fakes.pytest_plugin import fake_telegram, telegram_env  # noqa: F401
+from tests.fakes.pytest_plugin import fake_telegram, telegram_env  # noqa: E402,F401
