@@ -80,6 +80,7 @@ def _retry(row_id: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
     if args.command == "worker":
         return asyncio.run(_run_worker(args.once))
     if args.command == "status":
