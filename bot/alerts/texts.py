@@ -34,10 +34,21 @@ ACK_BUTTON = "✅ 确认接手 / Acknowledge"
 OPEN_BUTTON = "打开个案 / Open case"
 
 
+def _safety_category(key: str) -> tuple[str, str] | None:
+    """The safety engineer's names (bot.safety.categories), so console and alerts agree."""
+    try:
+        from bot.safety.categories import CATEGORY_INFO
+    except Exception:  # noqa: BLE001 - alerts must render even if that package breaks
+        return None
+    info = CATEGORY_INFO.get(key)
+    return (info.zh, info.en) if info else None
+
+
 def label(table: dict[str, tuple[str, str]], key: str | None) -> str:
     if not key:
         return "未知 / unknown"
-    zh, en = table.get(key, (key, key))
+    shared = _safety_category(key) if table is CATEGORY_LABELS else None
+    zh, en = shared or table.get(key, (key, key))
     return f"{zh} ({en})"
 
 

@@ -19,9 +19,9 @@ DEFAULT_ACK_DEADLINES = {
 }
 UNKNOWN_SEVERITY = "high"  # a case without a known severity is treated as high, never as medium
 # bot.safety.categories (owned by the safety engineer) is the source of truth when present:
-# the function ack_deadline_seconds(severity) (as bot/escalation.py uses it), else a mapping.
-SAFETY_DEADLINE_FUNCTION = "ack_deadline_seconds"
-SAFETY_DEADLINE_NAMES = ("ACK_DEADLINES", "ACK_DEADLINE_SECONDS", "RENOTIFY_AFTER")
+# a function severity -> seconds, else a mapping; our table above is the fallback.
+SAFETY_DEADLINE_FUNCTIONS = ("renotify_seconds", "ack_deadline_seconds")
+SAFETY_DEADLINE_NAMES = ("RENOTIFY_SECONDS", "ACK_DEADLINES")
 
 MAX_LEVEL = 3  # 0 alert, 1 re-notify, 2 supervisor, 3 supervisors + admins, then stop
 
@@ -47,12 +47,14 @@ def _categories() -> object | None:
 
 
 def _safety_deadline(severity: str) -> dt.timedelta | None:
-    function = getattr(_categories(), SAFETY_DEADLINE_FUNCTION, None)
-    if callable(function):
-        try:
-            return _as_timedelta(function(severity))
-        except Exception:  # noqa: BLE001 - unknown severity or bad value: use our table
-            return None
+    categories = _categories()
+    for name in SAFETY_DEADLINE_FUNCTIONS:
+        function = getattr(categories, name, None)
+        if callable(function):
+            try:
+                return _as_timedelta(function(severity))
+            except Exception:  # noqa: BLE001 - unknown severity or bad value: use our table
+                return None
     table = _safety_deadlines()
     return table.get(severity) if table else None
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.alerts.outbox import build_alert_payload, enqueue_case_alert, enqueue_watch_note
+from bot.alerts.texts import CATEGORY_LABELS, label
 from bot.config import settings
 from bot.db.models import Case, CaseEvent, Outbox
 from bot.db.session import session_scope
@@ -110,7 +111,8 @@ def test_alert_text(db_url: str) -> None:
         payload = build_alert_payload(case)
     body = payload["text"]
     assert body.index("风险警报") < body.index("Risk alert")  # zh first
-    assert "自杀风险 (suicide)" in body and "紧急（正在发生） (imminent)" in body
+    assert label(CATEGORY_LABELS, "suicide").startswith("自杀风险")
+    assert label(CATEGORY_LABELS, "suicide") in body and "紧急（正在发生） (imminent)" in body
     assert "小星" in body and "11-12" in body and "李庄村" in body
     assert "&lt;script&gt;" in body and "<script>" not in body
     assert (
@@ -127,7 +129,7 @@ def test_no_mandatory_prompt_when_not_required(db_url: str) -> None:
         boss, social, kid = f.team(s)
         case = f.case(s, kid, category="bullying", severity="high", mandatory=False)
         body = build_alert_payload(case)["text"]
-    assert "强制报告" not in body and "欺凌/勒索 (bullying)" in body
+    assert "强制报告" not in body and label(CATEGORY_LABELS, "bullying") in body
 
 
 def test_upgrade_and_reminders_are_keyed_by_severity(db_url: str) -> None:
