@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import audit
@@ -80,10 +80,15 @@ def create_worker(
     actor: str = "cli",
 ) -> Worker:
     if not USERNAME_RE.match(username or ""):
-        raise AccountError("用户名只能用字母、数字、_ . -（2–64 个字符）/ username: 2–64 letters, digits, _ . -")
+        raise AccountError(
+            "用户名只能用字母、数字、_ . -（2–64 个字符）/ username: 2–64 letters, digits, _ . -"
+        )
     if role not in WORKER_ROLES:
         raise AccountError(f"角色必须是 / role must be one of: {', '.join(WORKER_ROLES)}")
-    exists = session.execute(select(Worker.id).where(Worker.username == username)).scalar()
+    # Logins match usernames case-insensitively (phones capitalise the first letter).
+    exists = session.execute(
+        select(Worker.id).where(func.lower(Worker.username) == username.lower())
+    ).scalar()
     if exists is not None:
         raise AccountError(f"账户已存在 / worker already exists: {username}")
     _check_password(password, username)
@@ -128,7 +133,8 @@ def list_workers(session: Session) -> list[WorkerSummary]:
 def set_active(session: Session, username: str, active: bool, *, actor: str = "cli") -> Worker:
     worker = get_worker(session, username)
     worker.active = active
-    audit.record(session, actor, "enable_worker" if active else "disable_worker", "worker", worker.id)
+    action = "enable_worker" if active else "disable_worker"
+    audit.record(session, actor, action, "worker", worker.id)
     return worker
 
 
@@ -162,7 +168,8 @@ def set_contact(session: Session, username: str, text: str, *, actor: str = "cli
     return worker
 
 
-def set_supervisor(session: Session, username: str, supervisor: str | None, *, actor: str = "cli") -> Worker:
+def set_supervisor(session: Session, username: str, supervisor: str | None, *,
+                   actor: str = "cli") -> Worker:
     worker = get_worker(session, username)
     boss = get_worker(session, supervisor) if supervisor else None
     if boss is not None and boss.id == worker.id:
@@ -188,11 +195,14 @@ def set_on_call(session: Session, username: str, on_call: bool, *, actor: str = 
     return worker
 
 
-def person_for_sender(session: Session, sender_id: str, *, role: str = "unknown", actor: str = "cli") -> Person:
+def person_for_sender(session: Session, sender_id: str, *, role: str = "unknown",
+                      actor: str = "cli") -> Person:
     """The Person for a conversation's sender id, created (pseudonymous, role unknown) if new."""
     sender_id = (sender_id or "").strip()
     if not SENDER_RE.match(sender_id):
-        raise AccountError("sender id 不能为空或含空格 / sender id must be 1–128 non-space characters")
+        raise AccountError(
+            "sender id 不能为空或含空格 / sender id must be 1–128 non-space characters"
+        )
     person = session.execute(select(Person).where(Person.sender_id == sender_id)).scalar()
     if person is None:
         channel = "telegram" if sender_id.lstrip("-").isdigit() else "rest"
@@ -203,7 +213,8 @@ def person_for_sender(session: Session, sender_id: str, *, role: str = "unknown"
     return person
 
 
-def assign(session: Session, sender_id: str, username: str, *, actor: str = "cli") -> WorkerAssignment:
+def assign(session: Session, sender_id: str, username: str, *,
+           actor: str = "cli") -> WorkerAssignment:
     """Make `username` the worker responsible for the child who writes as `sender_id`."""
     worker = get_worker(session, username)
     if not worker.active:
@@ -245,5 +256,6 @@ def link_guardian(
         link = GuardianLink(guardian_id=guardian.id, child_id=child.id, relation=relation)
         session.add(link)
         session.flush()
-        audit.record(session, actor, "link_guardian", "person", child.id, {"guardian_id": guardian.id})
+        audit.record(session, actor, "link_guardian", "person", child.id,
+                     {"guardian_id": guardian.id})
     return link

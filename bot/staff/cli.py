@@ -58,7 +58,8 @@ def _list_workers(session: Session, args: argparse.Namespace) -> str:
     rows = accounts.list_workers(session)
     if args.json:
         return "\n".join(json.dumps(row.__dict__, ensure_ascii=False) for row in rows)
-    header = f"{'id':>4}  {'username':<20} {'role':<14} {'supervisor':<16} tg  on-call active locked children"
+    header = (f"{'id':>4}  {'username':<20} {'role':<14} {'supervisor':<16} "
+              "tg  on-call active locked children")
     lines = [header]
     for r in rows:
         lines.append(
@@ -80,7 +81,8 @@ def _enable(session: Session, args: argparse.Namespace) -> str:
 
 
 def _reset_password(session: Session, args: argparse.Namespace) -> str:
-    accounts.reset_password(session, args.username, read_password("新密码 / new password: "), actor=ACTOR)
+    password = read_password("新密码 / new password: ")
+    accounts.reset_password(session, args.username, password, actor=ACTOR)
     return f"password reset for {args.username}"
 
 

@@ -65,7 +65,9 @@ def _find_usable(session: Session, purpose: str, code: str) -> InviteCode | None
     row = session.execute(
         select(InviteCode).where(InviteCode.code_hash == hash_code(purpose, normal))
     ).scalar()
-    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow():
+    if row is None or row.purpose != purpose:
+        return None
+    if row.used_at is not None or row.expires_at <= utcnow():
         return None
     return row
 
@@ -109,7 +111,8 @@ def redeem_telegram_code(session: Session, code: str, chat_id: int | str) -> str
         select(Worker).where(Worker.telegram_chat_id == chat, Worker.id != worker.id)
     ).scalars():
         other.telegram_chat_id = None
-        audit.record(session, "system", "telegram_unlinked", "worker", other.id, {"reason": "relinked"})
+        audit.record(session, "system", "telegram_unlinked", "worker", other.id,
+                     {"reason": "relinked"})
     row.used_at = utcnow()
     worker.telegram_chat_id = chat
     audit.record(session, f"worker:{worker.id}", "telegram_linked", "worker", worker.id)

@@ -1,0 +1,175 @@
+"""State changes on a case. Each one is a CaseEvent (the case's own history, shown on the
+page) plus an audit row (the tamper-evident access log); both commit with the change.
+
+Audit details hold no free text: the audit log is not encrypted, notes are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.console.access import Viewer
+from bot.db import audit
+from bot.db.models import Case, CaseEvent, Worker, utcnow
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ("imminent", "high", "medium")
+CONTACT_WITH = ("child", "guardian", "parent", "school", "police", "medical", "other")
+CONTACT_HOW = ("phone", "in_person", "video", "message")
+OUTCOMES = (
+    "safe_no_further_action", "referred_police", "referred_medical", "referred_services",
+    "ongoing_support", "false_alarm", "other",
+)
+# Same as bot.alerts.timing.DEFAULT_ACK_DEADLINES; used only if that module is missing.
+_FALLBACK_DEADLINES = {
+    "imminent": dt.timedelta(minutes=5), "high": dt.timedelta(minutes=30),
+    "medium": dt.timedelta(hours=24),
+}
+
+
+class ActionRefused(Exception):
+    """The action does not apply to the case as it is now (e.g. resolving twice)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Contact:
+    with_whom: str
+    how: str
+    text: str
+
+
+def _event(session: Session, case: Case, viewer: Viewer, kind: str, text: str | None = None,
+           data: dict | None = None) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, kind=kind, text=text, data=data, worker_id=viewer.id)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _audit(session: Session, viewer: Viewer, action: str, case: Case,
+           detail: dict | None = None) -> None:
+    detail = {"via": "console", **(detail or {})}
+    audit.record(session, viewer.actor, action, "case", case.id, detail)
+
+
+def _require_open(case: Case) -> None:
+    if case.status == "resolved":
+        raise ActionRefused("error_case_resolved")
+
+
+def acknowledge(session: Session, viewer: Viewer, case: Case) -> Case:
+    """The alerts engineer's acknowledge_case, so Telegram and console share one state change."""
+    _require_open(case)
+    try:
+        ack = importlib.import_module("bot.alerts.ack")
+    except ImportError:
+        ack = None
+    if ack is not None and hasattr(ack, "acknowledge_case"):
+        try:
+            case = ack.acknowledge_case(session, case.id, viewer.id, "console")
+        except PermissionError as exc:
+            raise ActionRefused("error_not_allowed") from exc
+        except (LookupError, ValueError) as exc:
+            log.warning("acknowledge_case refused case %s: %s", case.id, exc)
+            raise ActionRefused("error_case_changed") from exc
+    else:  # until bot.alerts.ack lands: the same fields, so both paths agree
+        _acknowledge_here(session, viewer, case)
+    _audit(session, viewer, "ack_case", case)
+    return case
+
+
+def _acknowledge_here(session: Session, viewer: Viewer, case: Case) -> None:
+    if case.status != "open":
+        return
+    case.status = "acknowledged"
+    case.acknowledged_at = utcnow()
+    case.acknowledged_by = viewer.id
+    _event(session, case, viewer, "ack", data={"via": "console"})
+
+
+def add_note(session: Session, viewer: Viewer, case: Case, text: str) -> None:
+    _event(session, case, viewer, "note", text=text)
+    _audit(session, viewer, "note_case", case)
+
+
+def record_contact(session: Session, viewer: Viewer, case: Case, contact: Contact) -> None:
+    _require_open(case)
+    _event(session, case, viewer, "contact", text=contact.text or None,
+           data={"with": contact.with_whom, "how": contact.how})
+    _audit(session, viewer, "contact_case", case, {"with": contact.with_whom, "how": contact.how})
+
+
+def record_visit(session: Session, viewer: Viewer, case: Case, day: dt.date, text: str) -> None:
+    _require_open(case)
+    _event(session, case, viewer, "visit", text=text, data={"date": day.isoformat()})
+    _audit(session, viewer, "visit_case", case, {"date": day.isoformat()})
+
+
+def change_severity(session: Session, viewer: Viewer, case: Case, severity: str,
+                    reason: str) -> None:
+    _require_open(case)
+    old = case.severity
+    if old == severity:
+        raise ActionRefused("error_same_severity")
+    case.severity = severity
+    if case.status == "open":
+        # Raising the severity of an unacknowledged case must bring re-notification forward.
+        due = utcnow() + _deadline(severity)
+        if case.notify_due_at is None or due < case.notify_due_at:
+            case.notify_due_at = due
+    _event(session, case, viewer, "severity", text=reason, data={"from": old, "to": severity})
+    _audit(session, viewer, "severity_case", case, {"from": old, "to": severity})
+
+
+def _deadline(severity: str) -> dt.timedelta:
+    try:
+        timing = importlib.import_module("bot.alerts.timing")
+        return timing.ack_deadline(severity)
+    except (ImportError, AttributeError):
+        return _FALLBACK_DEADLINES[severity]
+
+
+def reassign(session: Session, viewer: Viewer, case: Case, target: Worker, reason: str) -> None:
+    _require_open(case)
+    if case.worker_id == target.id:
+        raise ActionRefused("error_same_worker")
+    old = case.worker_id
+    case.worker_id = target.id
+    _event(session, case, viewer, "reassign", text=reason or None,
+           data={"from": old, "to": target.id})
+    _audit(session, viewer, "reassign_case", case, {"from": old, "to": target.id})
+    _alert_new_worker(session, case)
+
+
+def _alert_new_worker(session: Session, case: Case) -> None:
+    """Tell the new worker on Telegram through the outbox (deduplicated per recipient)."""
+    try:
+        outbox = importlib.import_module("bot.alerts.outbox")
+    except ImportError:
+        return
+    enqueue = getattr(outbox, "enqueue_case_alert", None)
+    if enqueue is not None and case.kind == "risk":
+        enqueue(session, case, "alert", 0)
+
+
+def resolve(session: Session, viewer: Viewer, case: Case, outcome: str, text: str,
+            police_reported: bool) -> None:
+    _require_open(case)
+    case.status = "resolved"
+    case.resolved_at = utcnow()
+    case.outcome = outcome
+    data = {"outcome": outcome}
+    if case.mandatory_report:
+        data["police_reported"] = police_reported
+    _event(session, case, viewer, "resolve", text=text, data=data)
+    _audit(session, viewer, "resolve_case", case, data)
