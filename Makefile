@@ -43,7 +43,11 @@ migrate: $(STAMP)
 
 # `rasa train` itself skips training when the newest model matches data, config and domain.
 train: $(STAMP)
-	flock /tmp/peiban-train.lock $(RASA) train --out $(MODEL_DIR) --fixed-model-name peiban
+	@before=$$(stat -c %Y $(MODEL_DIR)/peiban.tar.gz 2>/dev/null || echo 0); start=$$(date +%s); \
+	flock /tmp/peiban-train.lock $(RASA) train --out $(MODEL_DIR) --fixed-model-name peiban || exit $$?; \
+	after=$$(stat -c %Y $(MODEL_DIR)/peiban.tar.gz 2>/dev/null || echo 0); \
+	if [ "$$after" != "$$before" ]; then mkdir -p var; \
+		echo "{\"train_seconds\": $$(( $$(date +%s) - start ))}" > var/train-time.json; fi
 
 run: migrate train
 	$(PY) -m bot run --model $(MODEL_DIR)
