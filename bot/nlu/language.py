@@ -18,7 +18,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.text import CJK_RE, LATIN_WORD_RE
+from bot.nlu.text import CJK_RE, LATIN_WORD_RE, normalize_same_length
 
 LANGUAGE_ENTITY = "language"
 
@@ -78,6 +78,7 @@ def detect_language(text: str) -> Optional[str]:
     """`zh`, `en`, or None when the text has no letters to judge by."""
     if not text or text.startswith("/"):
         return None
+    text = normalize_same_length(text)
     cjk = len(CJK_RE.findall(text))
     latin = sum(len(w) for w in LATIN_WORD_RE.findall(text))
     if cjk == 0 and latin == 0:

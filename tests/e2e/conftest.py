@@ -17,8 +17,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip(f"no trained model at {MODEL}: run `make train` (make test does it first)")
     running = Stack(tmp_path_factory.mktemp("stack"))
     running.migrate()
-    added = running.cli("admin", "add-worker", "wang", "--telegram-chat-id", WORKER_CHAT_ID,
-                        stdin="correct-horse-battery-9\n")
+    added = running.cli(
+        "admin",
+        "add-worker",
+        "wang",
+        "--telegram-chat-id",
+        WORKER_CHAT_ID,
+        stdin="correct-horse-battery-9\n",
+    )
     assert added.returncode == 0, added.stderr
     try:
         for name in ("telegram", "actions", "rasa", "alerts", "console"):

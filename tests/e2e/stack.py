@@ -31,11 +31,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http(method: str, url: str, body: Any = None, raw: bytes | None = None,
-         headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, Any]:
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             payload = response.read()
@@ -85,30 +95,65 @@ class Stack:
         python, rasa = sys.executable, str(BIN / "rasa")
         p = self.ports
         self.procs = {
-            "telegram": Proc("telegram", [python, "-m", "tests.fakes.telegram_api", "--port",
-                             str(p["telegram"])], f"http://127.0.0.1:{p['telegram']}/_fake/calls"),
-            "actions": Proc("actions", [rasa, "run", "actions", "--actions", "actions", "--port",
-                            str(p["actions"])], f"http://127.0.0.1:{p['actions']}/health"),
-            "rasa": Proc("rasa", [rasa, "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-                         "--port", str(p["rasa"]), "--credentials", "credentials.yml",
-                         "--endpoints", "endpoints.yml"], f"http://127.0.0.1:{p['rasa']}/"),
+            "telegram": Proc(
+                "telegram",
+                [python, "-m", "tests.fakes.telegram_api", "--port", str(p["telegram"])],
+                f"http://127.0.0.1:{p['telegram']}/_fake/calls",
+            ),
+            "actions": Proc(
+                "actions",
+                [rasa, "run", "actions", "--actions", "actions", "--port", str(p["actions"])],
+                f"http://127.0.0.1:{p['actions']}/health",
+            ),
+            "rasa": Proc(
+                "rasa",
+                [
+                    rasa,
+                    "run",
+                    "--model",
+                    str(MODEL),
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(p["rasa"]),
+                    "--credentials",
+                    "credentials.yml",
+                    "--endpoints",
+                    "endpoints.yml",
+                ],
+                f"http://127.0.0.1:{p['rasa']}/",
+            ),
             "alerts": Proc("alerts", [python, "-m", "bot", "alerts", "worker"], None),
-            "console": Proc("console", [python, "-m", "bot", "console"],
-                            f"http://127.0.0.1:{p['console']}/health"),
+            "console": Proc(
+                "console",
+                [python, "-m", "bot", "console"],
+                f"http://127.0.0.1:{p['console']}/health",
+            ),
         }
 
     # --- lifecycle -----------------------------------------------------------------------
 
     def migrate(self) -> None:
-        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=self.env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
 
     def start(self, name: str, wait: bool = True, timeout: float = 240) -> None:
         proc = self.procs[name]
         proc.log = self.workdir / f"{name}.log"
         with proc.log.open("ab") as log:
-            proc.process = subprocess.Popen(proc.command, cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            proc.process = subprocess.Popen(
+                proc.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if wait and proc.health:
             self.wait_healthy(name, timeout)
 
@@ -158,8 +203,15 @@ class Stack:
         return http("GET", url)[1]
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env,
-                              input=stdin, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
         import sqlite3

@@ -34,8 +34,9 @@ def test_english_greeting_gets_english(stack: Stack) -> None:
     status, body = stack.say(sender(), "hello")
     assert status == 200 and body
     assert all(not is_chinese(m.get("text", "")) for m in body if m.get("text"))
-    assert any("robot" in m.get("text", "").lower() or "bot" in m.get("text", "").lower()
-               for m in body)
+    assert any(
+        "robot" in m.get("text", "").lower() or "bot" in m.get("text", "").lower() for m in body
+    )
 
 
 def test_language_follows_the_user_when_they_switch(stack: Stack) -> None:
@@ -61,8 +62,18 @@ def test_onboarding_remembers_role_and_age(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["", "   ", "\u0000\u0007\u001b[31m", "😀😀😀🙏", "字" * 10_000, "a" * 10_000, "繁體中文測試，你們好嗎？",
-     "ｗｏ　ｂｕ　ｘｉａｎｇ", "wo hao xiang mama", "<script>alert(1)</script>"],
+    [
+        "",
+        "   ",
+        "\u0000\u0007\u001b[31m",
+        "😀😀😀🙏",
+        "字" * 10_000,
+        "a" * 10_000,
+        "繁體中文測試，你們好嗎？",
+        "ｗｏ　ｂｕ　ｘｉａｎｇ",
+        "wo hao xiang mama",
+        "<script>alert(1)</script>",
+    ],
 )
 def test_odd_messages_get_a_reply_or_clear_4xx_never_500(stack: Stack, message: str) -> None:
     status, body = stack.say(sender(), message, timeout=60)
