@@ -45,7 +45,9 @@ async def _run_worker(once: bool) -> int:
 
 def _status(limit: int, everything: bool) -> int:
     with session_scope() as session:
-        counts = dict(session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)))
+        counts = dict(
+            session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+        )
         query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
         if not everything:
             query = query.where(Outbox.status.in_(("pending", "sending", "failed")))

@@ -258,8 +258,12 @@ def _text_lines(case: Case, kind: str, lang: str, child: dict[str, str | None]) 
     if kind == "escalate":
         lines.append(f"负责社工 / Assigned worker: {html.escape(_worker_name(case) or '—')}")
     if case.kind != "watch":
-        lines.append(f"类别 / Category: {texts.label(texts.CATEGORY_LABELS, case.category)}")
-        lines.append(f"严重程度 / Severity: {texts.label(texts.SEVERITY_LABELS, case.severity)}")
+        lines.append(
+            f"类别 / Category: {html.escape(texts.label(texts.CATEGORY_LABELS, case.category))}"
+        )
+        lines.append(
+            f"严重程度 / Severity: {html.escape(texts.label(texts.SEVERITY_LABELS, case.severity))}"
+        )
     lines.append(f"孩子 / Child: {_child_line(child)}")
     reporter = _reporter(case)
     if reporter is not None and reporter.role == "guardian":

@@ -10,8 +10,10 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import html
 import json
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,6 +80,15 @@ def _about_url(error: str) -> bool:
     return "url" in lowered or "button" in lowered
 
 
+def _about_entities(error: str) -> bool:
+    return "entities" in error.lower() or "parse" in error.lower()
+
+
+def plain_text(html_text: str) -> str:
+    """The HTML alert without tags, for the rare message Telegram cannot parse."""
+    return html.unescape(re.sub(r"</?[a-zA-Z][^>]*>", "", html_text))
+
+
 def ack_keyboard(case_id: int, url: str | None) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(texts.ACK_BUTTON, callback_data=f"ack:{case_id}")]]
     if url:
@@ -101,24 +112,38 @@ class TelegramSender:
     async def send(
         self, chat_id: str, text: str, case_id: int, url: str | None = None, silent: bool = False
     ) -> str:
-        """Send and return Telegram's message id."""
-        try:
-            return await self._send(chat_id, text, ack_keyboard(case_id, url), silent)
-        except PermanentError as exc:
-            if not url or not _about_url(str(exc)):
-                raise
-            # Telegram refuses some button URLs (private hosts): the alert matters, the link not.
-            log.warning("case %s: retrying without the console link button", case_id)
-            return await self._send(chat_id, text, ack_keyboard(case_id, None), silent)
+        """Send and return Telegram's message id.
+
+        A refused link button or HTML the API cannot parse must not cost the alert: retry
+        without the button, then as plain text, before calling the recipient unreachable.
+        """
+        link, as_html = url, True
+        while True:
+            body = text if as_html else plain_text(text)
+            try:
+                return await self._send(chat_id, body, ack_keyboard(case_id, link), silent, as_html)
+            except PermanentError as exc:
+                if link and _about_url(str(exc)):
+                    link = None
+                elif as_html and _about_entities(str(exc)):
+                    as_html = False
+                else:
+                    raise
+                log.warning(
+                    "case %s: %s; retrying %s",
+                    case_id,
+                    exc,
+                    "as plain text" if not as_html else "without the link button",
+                )
 
     async def _send(
-        self, chat_id: str, text: str, markup: InlineKeyboardMarkup, silent: bool
+        self, chat_id: str, text: str, markup: InlineKeyboardMarkup, silent: bool, as_html: bool
     ) -> str:
         try:
             message = await self.bot.send_message(
                 chat_id=chat_id,
                 text=text,
-                parse_mode=ParseMode.HTML,
+                parse_mode=ParseMode.HTML if as_html else None,
                 reply_markup=markup,
                 disable_notification=silent,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),

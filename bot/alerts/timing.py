@@ -87,8 +87,9 @@ def renotify_scan_interval() -> float:
 
 
 def claim_lease() -> dt.timedelta:
-    """How long a claimed row is ours: longer than any send, so only a dead worker loses it."""
-    return dt.timedelta(seconds=_float_env("PEIBAN_OUTBOX_LEASE_SECONDS", 30.0))
+    """How long a claimed row is ours: longer than a send (10 s) plus its bookkeeping, so only a
+    dead worker loses it; also the longest a dead worker's rows wait for its successor."""
+    return dt.timedelta(seconds=_float_env("PEIBAN_OUTBOX_LEASE_SECONDS", 20.0))
 
 
 def send_timeout() -> float:

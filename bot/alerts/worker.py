@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.config import settings
 from bot.db.audit import record
-from bot.db.models import Case, Outbox, utcnow
+from bot.db.models import Case, Outbox, Worker, utcnow
 from bot.db.session import session_scope
 
 from . import texts
@@ -156,6 +156,8 @@ class AlertWorker:
                 and not self._route(session, claim, row, case)
             ):
                 return None
+            if not self._extend_lease(session, claim):
+                return None
             level = int((row.payload or {}).get("level", 0))
             payload = build_alert_payload(
                 case, (row.payload or {}).get("lang", "zh"), row.kind, level
@@ -174,6 +176,17 @@ class AlertWorker:
                 payload,
                 row.created_at,
             )
+
+    def _extend_lease(self, session: Session, claim: Claim) -> bool:
+        """The lease counts from now: the send and its bookkeeping fit inside it."""
+        return bool(
+            session.execute(
+                update(Outbox)
+                .where(_fenced(claim))
+                .values(claimed_until=utcnow() + claim_lease())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
 
     def _route(self, session: Session, claim: Claim, row: Outbox, case: Case) -> bool:
         """Give a row written before anyone linked Telegram its recipient, or wait again."""
@@ -300,6 +313,12 @@ class AlertWorker:
     def _retry(self, session: Session, job: Job, exc: SendError) -> None:
         delay = backoff(job.claim.fence, exc.retry_after)
         extra = {"recipient": exc.new_recipient} if exc.new_recipient else {}
+        if exc.new_recipient:  # a group became a supergroup: follow it for later alerts too
+            session.execute(
+                update(Worker)
+                .where(Worker.telegram_chat_id == job.recipient)
+                .values(telegram_chat_id=exc.new_recipient)
+            )
         self._finish(session, job.claim, "pending", str(exc)[:500], utcnow() + delay, **extra)
         log.warning(
             "retry outbox=%s case=%s channel=%s attempt=%s in=%.1fs error=%s",
