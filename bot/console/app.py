@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import logging
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -76,6 +77,23 @@ async def _error(request: web.Request, status: int, key: str, values: dict) -> w
         return web.Response(status=status, text=f"{status}")
 
 
+STATIC_DIR = HERE / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml",
+                ".png": "image/png", ".ico": "image/x-icon", ".txt": "text/plain"}
+STATIC_NAME = re.compile(r"^[A-Za-z0-9_-]+\.[a-z]{2,4}$")
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """Our few static files, by plain name only (no paths, so no traversal)."""
+    name = request.match_info["name"]
+    path = STATIC_DIR / name
+    content_type = STATIC_TYPES.get(path.suffix)
+    if not STATIC_NAME.match(name) or content_type is None or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.Response(body=path.read_bytes(), content_type=content_type,
+                        charset="utf-8" if content_type.startswith("text/") else None)
+
+
 def _mount_chat_page(app: web.Application, rasa_url: str) -> None:
     """The children's chat page (bot/channels/chatpage), mounted at /chat when it exists."""
     try:
@@ -87,9 +105,9 @@ def _mount_chat_page(app: web.Application, rasa_url: str) -> None:
     except Exception:  # a broken chat page must not keep the console (safety work) down
         log.exception("chat page cannot be imported")
         return
-    chat = web.Application()
-    module.add_routes(chat, rasa_url)
-    app.add_subapp("/chat", chat)
+    # Its routes are absolute (/chat, /chat/static/…, /chat/api/message). Not a sub-app: the
+    # sub-app resolver reads request.url, which raises with the pinned yarl (see static_file).
+    module.add_routes(app, rasa_url)
 
 
 def _add_routes(app: web.Application) -> None:
@@ -114,7 +132,9 @@ def _add_routes(app: web.Application) -> None:
     r.add_post("/admin/workers", admin.create_worker)
     r.add_post("/admin/workers/{id}/{action}", admin.worker_action)
     r.add_post("/admin/assign", admin.assign_child)
-    r.add_static("/static/", HERE / "static", append_version=False)
+    # Not add_static: its resolver reads request.url, which raises with the pinned yarl 1.25
+    # (Host with a port), turning every unknown path into a 500.
+    r.add_get("/static/{name}", static_file)
 
 
 def create_app(database_url: str | None = None, rasa_url: str | None = None) -> web.Application:

@@ -44,7 +44,7 @@ USERNAME_MAX = 64
 
 def lock_duration(failures: int) -> dt.timedelta:
     rounds = max(1, failures // LOCK_EVERY)
-    return min(LOCK_MAX, LOCK_BASE * 2 ** (rounds - 1))
+    return min(LOCK_MAX, LOCK_BASE * 2 ** min(rounds - 1, 16))
 
 
 @dataclass
