@@ -138,11 +138,8 @@ def _open_case(
 
 def _alert(session: Session, case: Case) -> None:
     from bot.alerts.outbox import enqueue_case_alert
-    from bot.alerts.routing import route_case
 
-    worker = route_case(session, case)
-    case.worker_id = worker.id if worker else None
-    enqueue_case_alert(session, case)
+    enqueue_case_alert(session, case)  # routes the case to its worker, in our transaction
 
 
 def _append(

@@ -6,10 +6,13 @@ reply and the case always agree.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from rasa.shared.core.events import Event, UserUttered
+
+logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
 
@@ -44,7 +47,11 @@ def assess(messages: list[UserUttered], context_turns: int = 5) -> ConversationR
             list(latest.get("evidence") or []),
             False,
         )
-    return _assess_context(messages[-context_turns:])
+    try:
+        return _assess_context(messages[-context_turns:])
+    except Exception:  # context is a second net; never let it break the first
+        logger.exception("context assessment failed")
+        return ConversationRisk(False, None, None, [], False)
 
 
 def _assess_context(window: list[UserUttered]) -> ConversationRisk:
