@@ -8,6 +8,7 @@ Keys derived from the event make both paths safe to run on the same message.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
@@ -207,3 +208,63 @@ def record_messages(
             case = _open_case(session, sender_id, person, message, risk, _context(history, message))
             touched.append(case.id)
     return touched
+
+
+# --- the second footing: a sweep over the stored events ---------------------------------
+
+SWEEP_HISTORY_EVENTS = 40
+
+
+def _stored_events(session: Session, sender_id: str, upto_id: int) -> list[tuple[int, Event]]:
+    from sqlalchemy import text
+
+    rows = session.execute(
+        text(
+            "SELECT id, data FROM events WHERE sender_id = :sender AND id <= :upto "
+            "AND type_name IN ('user', 'bot', 'slot') ORDER BY id DESC LIMIT :limit"
+        ),
+        {"sender": sender_id, "upto": upto_id, "limit": SWEEP_HISTORY_EVENTS},
+    ).all()
+    events = []
+    for row_id, data in reversed(rows):
+        try:
+            events.append((row_id, Event.from_parameters(json.loads(data))))
+        except (ValueError, TypeError, KeyError):
+            logger.warning("unreadable event %s for %s", row_id, sender_id)
+    return events
+
+
+def _profile_from(events: Sequence[Event]) -> Profile:
+    from rasa.shared.core.events import SlotSet
+
+    slots: dict[str, Any] = {}
+    for event in events:
+        if isinstance(event, SlotSet):
+            slots[event.key] = event.value
+    return Profile(slots.get("role"), slots.get("language"), slots.get("age_band"))
+
+
+def sweep(session: Session, after_id: int, min_timestamp: float = 0.0) -> int:
+    """Record risk for user events stored after `after_id`; return the last id seen.
+
+    Idempotent (keys derive from the events), so running it beside the tracker store only
+    ever fills gaps — a crash between storing a message and recording its case, say.
+    """
+    from sqlalchemy import text
+
+    rows = session.execute(
+        text(
+            "SELECT id, sender_id FROM events WHERE id > :after AND type_name = 'user' "
+            "AND timestamp >= :since ORDER BY id LIMIT 500"
+        ),
+        {"after": after_id, "since": min_timestamp},
+    ).all()
+    last = after_id
+    for row_id, sender_id in rows:
+        history = _stored_events(session, sender_id, row_id)
+        new = [event for stored_id, event in history if stored_id == row_id]
+        events = [event for _, event in history]
+        with session.begin_nested():
+            record_messages(session, sender_id, events, new, _profile_from(events))
+        last = row_id
+    return last

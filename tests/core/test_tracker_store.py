@@ -139,3 +139,25 @@ def test_a_failing_case_writer_never_loses_the_message(
     asyncio.run(store.save(tracker))
     assert rows(db, "select count(*) from events where sender_id = 'kid-5'") == [(1,)]
     assert rows(db, "select count(*) from cases") == [(0,)]
+
+
+def test_the_sweep_fills_a_gap_left_by_a_failed_case_writer(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.db.tracker_store as module
+    from bot.db.session import session_scope
+    from bot.escalation import sweep
+
+    monkeypatch.setattr(module, "record_messages", lambda *a, **k: 1 / 0)
+    store = store_for(db)
+    tracker = DialogueStateTracker.from_events(
+        "kid-6", [user("没人要我了，我想从楼顶跳下去", risk(True, "suicide", "imminent"), 1.0)]
+    )
+    asyncio.run(store.save(tracker))
+    assert rows(db, "select count(*) from cases") == [(0,)]
+    with session_scope(db) as session:
+        last = sweep(session, 0)
+    with session_scope(db) as session:
+        assert sweep(session, 0) == last  # running it again changes nothing
+    assert rows(db, "select category, severity from cases") == [("suicide", "imminent")]
+    assert rows(db, "select count(*) from outbox") == [(1,)]
