@@ -86,6 +86,10 @@ def renotify_scan_interval() -> float:
     return _float_env("PEIBAN_RENOTIFY_SCAN_SECONDS", 1.0)
 
 
+def sweep_interval() -> float:
+    return _float_env("PEIBAN_SWEEP_SECONDS", 5.0)
+
+
 def claim_lease() -> dt.timedelta:
     """How long a claimed row is ours: longer than a send (10 s) plus its bookkeeping, so only a
     dead worker loses it; also the longest a dead worker's rows wait for its successor."""

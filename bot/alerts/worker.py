@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,7 @@ from .timing import (
     poll_interval,
     renotify_scan_interval,
     send_timeout,
+    sweep_interval,
     unrouted_recheck,
 )
 
@@ -406,12 +409,32 @@ class AlertWorker:
             await asyncio.to_thread(self.renotify_due)
         return len(claims)
 
+    async def _sweep_loop(self, stop: asyncio.Event) -> None:
+        """Second footing of the safety path: bot.escalation.sweep(url) re-reads stored user
+        events and opens any case the tracker store failed to record (idempotent by event key).
+        Runs beside delivery, never in its way; absent until the lead provides it."""
+        sweep = await asyncio.to_thread(_sweep_function)
+        if sweep is None:
+            return
+        while not stop.is_set():
+            try:
+                found = await asyncio.to_thread(sweep, self.url)
+                if found:
+                    log.warning("sweep recorded %s missed risk message(s)", found)
+            except Exception:  # noqa: BLE001 - keep sweeping; delivery is unaffected
+                log.exception("sweep failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), sweep_interval())
+            except asyncio.TimeoutError:
+                pass
+
     async def run(self, stop: asyncio.Event) -> None:
         log.info(
             "alert worker started (poll %.0f ms, lease %ss)",
             poll_interval() * 1000,
             claim_lease().total_seconds(),
         )
+        sweeper = asyncio.create_task(self._sweep_loop(stop))
         while not stop.is_set():
             try:
                 busy = await self.run_once()
@@ -423,6 +446,7 @@ class AlertWorker:
                     await asyncio.wait_for(stop.wait(), poll_interval())
                 except asyncio.TimeoutError:
                     pass
+        await sweeper
         await self.close()
         log.info("alert worker stopped after %s deliveries", self.delivered)
 
@@ -430,6 +454,15 @@ class AlertWorker:
         if self.telegram is not None:
             await self.telegram.close()
         await self.webhook.close()
+
+
+def _sweep_function() -> Callable[[str | None], int] | None:
+    try:
+        module = importlib.import_module("bot.escalation")
+    except Exception:  # noqa: BLE001 - e.g. Rasa missing: the tracker store path still works
+        log.exception("bot.escalation unavailable: no sweep of stored events")
+        return None
+    return getattr(module, "sweep", None)
 
 
 def _short(recipient: str | None) -> str:

@@ -283,3 +283,16 @@ async def test_watch_note_is_sent_silently(
     call = await telegram_env.wait_for("sendMessage")
     assert call.params["disable_notification"] is True and "关注提醒" in call.params["text"]
     assert "强制报告" not in call.params["text"]
+
+
+async def test_worker_runs_the_escalation_sweep_when_provided(
+    db_url: str, telegram_env: FakeTelegram, start_worker: StartWorker, monkeypatch
+) -> None:
+    import bot.escalation
+
+    calls: list[str | None] = []
+    monkeypatch.setenv("PEIBAN_SWEEP_SECONDS", "0.05")
+    monkeypatch.setattr(bot.escalation, "sweep", lambda url: calls.append(url) or 0, raising=False)
+    await start_worker()
+    await eventually(lambda: len(calls) >= 2)
+    assert set(calls) == {db_url}
