@@ -244,8 +244,8 @@ def _profile_from(events: Sequence[Event]) -> Profile:
     return Profile(slots.get("role"), slots.get("language"), slots.get("age_band"))
 
 
-def sweep(session: Session, after_id: int, min_timestamp: float = 0.0) -> int:
-    """Record risk for user events stored after `after_id`; return the last id seen.
+def sweep_after(session: Session, after_id: int, min_timestamp: float = 0.0) -> tuple[int, int]:
+    """Record risk for user events stored after `after_id`: (last id seen, newly recorded).
 
     Idempotent (keys derive from the events), so running it beside the tracker store only
     ever fills gaps — a crash between storing a message and recording its case, say.
@@ -259,12 +259,38 @@ def sweep(session: Session, after_id: int, min_timestamp: float = 0.0) -> int:
         ),
         {"after": after_id, "since": min_timestamp},
     ).all()
-    last = after_id
+    last, recorded = after_id, 0
     for row_id, sender_id in rows:
         history = _stored_events(session, sender_id, row_id)
         new = [event for stored_id, event in history if stored_id == row_id]
         events = [event for _, event in history]
         with session.begin_nested():
-            record_messages(session, sender_id, events, new, _profile_from(events))
+            recorded += len(record_messages(session, sender_id, events, new, _profile_from(events)))
         last = row_id
-    return last
+    return last, recorded
+
+
+SWEEP_LOOKBACK_SECONDS = 24 * 3600
+_cursor: dict[str, int] = {}
+
+
+def sweep(url: str | None = None) -> int:
+    """One pass of the alert worker's sweep; returns how many missed messages it recorded.
+
+    The first pass after a start looks back a day, so messages stored while the worker was
+    down are covered; later passes continue from the last event seen.
+    """
+    import time
+
+    from bot.db.session import session_scope
+
+    key = url or ""
+    since = 0.0 if key in _cursor else time.time() - SWEEP_LOOKBACK_SECONDS
+    total = 0
+    while True:
+        with session_scope(url) as session:
+            last, recorded = sweep_after(session, _cursor.get(key, 0), since)
+        total += recorded
+        if last == _cursor.get(key, 0):
+            return total
+        _cursor[key] = last

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -146,18 +147,19 @@ def test_the_sweep_fills_a_gap_left_by_a_failed_case_writer(
 ) -> None:
     import bot.db.tracker_store as module
     from bot.db.session import session_scope
-    from bot.escalation import sweep
+    from bot.escalation import sweep, sweep_after
 
     monkeypatch.setattr(module, "record_messages", lambda *a, **k: 1 / 0)
     store = store_for(db)
     tracker = DialogueStateTracker.from_events(
-        "kid-6", [user("没人要我了，我想从楼顶跳下去", risk(True, "suicide", "imminent"), 1.0)]
+        "kid-6",
+        [user("没人要我了，我想从楼顶跳下去", risk(True, "suicide", "imminent"), time.time())],
     )
     asyncio.run(store.save(tracker))
     assert rows(db, "select count(*) from cases") == [(0,)]
+    assert sweep(db) == 1
+    assert sweep(db) == 0
     with session_scope(db) as session:
-        last = sweep(session, 0)
-    with session_scope(db) as session:
-        assert sweep(session, 0) == last  # running it again changes nothing
+        assert sweep_after(session, 0)[1] == 0  # a full re-run records nothing twice
     assert rows(db, "select category, severity from cases") == [("suicide", "imminent")]
     assert rows(db, "select count(*) from outbox") == [(1,)]
