@@ -1,0 +1,102 @@
+"""`detect`: normalise, run the lexicon and semantic layers, combine signals."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from typing import Iterable
+
+from . import lexicon as _lexicon
+from . import semantic as _semantic
+from .normalize import normalize
+from .types import (CATEGORY_PRIORITY, NONE, SEVERITY_RANK, THRESHOLD, Detection,
+                    Signal)
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 6
+_MASKED = re.compile("□+")
+# a signal this weak does not lift the category's severity
+_SEVERITY_FLOOR = 0.3
+
+
+def noisy_or(scores: Iterable[float]) -> float:
+    """Independent pieces of evidence: 1 - prod(1 - s)."""
+    p = 1.0
+    for s in scores:
+        p *= 1.0 - min(max(s, 0.0), 1.0)
+    return 1.0 - p
+
+
+def _category_severity(sigs: list[Signal]) -> str:
+    strong = [s for s in sigs if s.score >= _SEVERITY_FLOOR] or sigs
+    return max((s.severity for s in strong), key=lambda v: SEVERITY_RANK.get(v, 0))
+
+
+def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detection:
+    """One decision from many signals; the most urgent escalating category wins."""
+    sigs = tuple(sorted(signals, key=lambda s: -s.score))
+    if not sigs:
+        return NONE
+    by_cat: dict[str, list[Signal]] = defaultdict(list)
+    for s in sigs:
+        by_cat[s.category].append(s)
+    scores = {c: noisy_or(s.score for s in v) for c, v in by_cat.items()}
+    hot = [c for c, sc in scores.items() if sc >= threshold - 1e-9]
+    if not hot:
+        return Detection(False, None, None, [], sigs, max(scores.values()))
+    sev = {c: _category_severity(by_cat[c]) for c in hot}
+    win = max(hot, key=lambda c: (SEVERITY_RANK[sev[c]], -CATEGORY_PRIORITY[c], scores[c]))
+    evidence = [s.evidence for s in by_cat[win]]
+    for c in sorted(hot, key=lambda c: -scores[c]):
+        if c != win:
+            evidence.append(by_cat[c][0].evidence)
+    return Detection(True, win, sev[win], evidence[:MAX_EVIDENCE], sigs, scores[win])
+
+
+def _semantic_text(text: str, lex: _lexicon.Lexicon) -> str:
+    """Hyperbole removed so 累死了 does not look like death to the encoder."""
+    return _MASKED.sub(" ", lex.masked(text)).strip()
+
+
+def _semantic_signals(texts: list[str], lex: _lexicon.Lexicon, raw: str) -> list[Signal]:
+    out = []
+    frame = lex.framing(raw)
+    for s in _semantic.signals(texts):
+        if frame and not lex.first_person_clause(raw, 0, len(raw)):
+            s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
+                       f"{s.evidence} [framed:{frame}]", s.source)
+        out.append(s)
+    return out
+
+
+def analyse(text: object, role: str | None = None, *, semantic: bool = True) -> Detection:
+    """Full detection; `semantic=False` gives the lexicon-only baseline."""
+    norm = normalize(text)
+    lex = _lexicon.lexicon()
+    sigs = lex.scan(norm)
+    if semantic:
+        base = norm.variants[0] if norm.variants else norm.text
+        sem_text = _semantic_text(base, lex)
+        if len(sem_text) >= 2:
+            sigs += _semantic_signals(_semantic.segments(sem_text), lex, base)
+    return combine(sigs)
+
+
+def detect(text: str, role: str | None = None) -> Detection:
+    """Risk detection for one message. Pure; never raises."""
+    try:
+        return analyse(text, role)
+    except Exception:  # pragma: no cover - last line of defence
+        log.exception("risk detector failed; falling back to the lexicon")
+    try:
+        return analyse(text, role, semantic=False)
+    except Exception as e:  # pragma: no cover
+        log.exception("risk detector lexicon fallback failed")
+        return Detection(False, None, None, [f"error:{type(e).__name__}"])
+
+
+def warmup() -> None:
+    """Load every table and the encoder now (Rasa calls this at startup)."""
+    detect("你好")

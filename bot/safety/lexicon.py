@@ -1,0 +1,188 @@
+"""Lexicon and pattern layer: rules from data/lexicon.yaml over normalised text.
+
+Each rule is a set of regexes (with {SLOT} placeholders) for one category.
+Exclusions (hyperbole masks, story/game/lesson framing, negation) only touch
+rules that are not `strong`: a method, an act under way, or an abuse/sexual
+signal is never silenced by them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from ._data import load_yaml
+from .normalize import Normalized
+from .types import CATEGORIES, SEVERITIES, Signal
+
+_SLOT = re.compile(r"\{([A-Z_]+)\}")
+_CLAUSE_END = re.compile(r"[,，。！？!?;；\n]")
+FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    severity: str
+    score: float
+    strong: bool
+    negatable: bool
+    source: str
+    regex: re.Pattern
+    now_severity: str | None
+    now_re: re.Pattern | None
+    unless: re.Pattern | None
+    also: re.Pattern | None
+
+
+def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
+    if depth > 6:
+        raise ValueError(f"slot recursion too deep in {pattern!r}")
+
+    def sub(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in slots:
+            raise KeyError(f"unknown slot {{{name}}}")
+        return f"(?:{_expand(slots[name], slots, depth + 1)})"
+
+    return _SLOT.sub(sub, pattern)
+
+
+def _compile_list(zh: list[str], en: list[str], slots: dict[str, str]) -> re.Pattern | None:
+    parts = [_expand(p, slots) for p in zh]
+    # English words must not match inside other words
+    parts += [rf"(?<![a-z]){_expand(p, slots)}(?![a-z])" for p in en]
+    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+
+def _opt(value: object, slots: dict[str, str]) -> re.Pattern | None:
+    if not value:
+        return None
+    items = value if isinstance(value, list) else [value]
+    return re.compile("|".join(f"(?:{_expand(str(v), slots)})" for v in items))
+
+
+class Lexicon:
+    def __init__(self, data: dict) -> None:
+        self.slots: dict[str, str] = {k: str(v) for k, v in data["slots"].items()}
+        s = self.slots
+        self.mask = _opt(data.get("hyperbole_zh"), s)
+        self.mask_en = _opt([rf"(?<![a-z]){p}(?![a-z])" for p in data.get("hyperbole_en") or []], s)
+        self.frames = {k: _compile_list(v.get("zh", []), v.get("en", []), s)
+                       for k, v in data["framing"].items()}
+        self.frame_self = _opt(data.get("frame_first_person"), s)
+        self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
+        self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
+        self.now = _opt(data["now"], s)
+        self.rules = [self._rule(r) for r in data["rules"]]
+
+    def _rule(self, r: dict) -> Rule:
+        s = self.slots
+        cat, sev = r["cat"], r.get("sev", "high")
+        assert cat in CATEGORIES and sev in SEVERITIES, r["id"]
+        pats = list(r.get("zh", [])) + list(r.get("en", []))
+        regex = _compile_list(r.get("zh", []), r.get("en", []), s)
+        assert regex is not None, r["id"]
+        return Rule(
+            id=f"{cat}.{r['id']}", category=cat, severity=sev,
+            score=float(r.get("score", 0.8)), strong=bool(r.get("strong", False)),
+            negatable=bool(r.get("negatable", False)),
+            source=r.get("src") or ("pattern" if any("{" in p for p in pats) else "lexicon"),
+            regex=regex, now_severity=r.get("now"),
+            now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
+            also=_opt(r.get("also"), s),
+        )
+
+    # -- exclusions ---------------------------------------------------------
+    def masked(self, text: str) -> str:
+        """Hyperbole and idioms (累死了, 想死你了, killing me) blanked out."""
+        for rx in (self.mask, self.mask_en):
+            if rx is not None:
+                text = rx.sub(lambda m: "□" * len(m.group(0)), text)
+        return text
+
+    def framing(self, text: str) -> str | None:
+        for name, rx in self.frames.items():
+            if rx is not None and rx.search(text):
+                return name
+        return None
+
+    def negated(self, text: str, start: int) -> bool:
+        head = text[:start]
+        cut = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
+        clause = head[cut:].rstrip()
+        if not clause:
+            return False
+        return bool(self.neg_zh.search(clause) or self.neg_en.search(clause + " "))
+
+    def first_person_clause(self, text: str, start: int, end: int) -> bool:
+        """The matched clause is about the writer, so a frame does not excuse it."""
+        if self.frame_self is None:
+            return False
+        left = max((m.end() for m in _CLAUSE_END.finditer(text[:start])), default=0)
+        right_m = _CLAUSE_END.search(text, end)
+        clause = text[left:right_m.start() if right_m else len(text)]
+        return bool(self.frame_self.search(clause))
+
+    # -- matching -----------------------------------------------------------
+    def scan(self, norm: Normalized) -> list[Signal]:
+        best: dict[str, Signal] = {}
+        for variant, text in enumerate(norm.all_texts):
+            masked = self.masked(text)
+            frame = self.framing(text)
+            now = bool(self.now.search(text)) if self.now else False
+            for rule in self.rules:
+                sig = self._apply(rule, text, masked, frame, now, variant > 0)
+                if sig and (rule.id not in best or sig.score > best[rule.id].score):
+                    best[rule.id] = sig
+        return list(best.values())
+
+    def _apply(self, rule: Rule, text: str, masked: str, frame: str | None,
+               now: bool, is_variant: bool) -> Signal | None:
+        if rule.unless is not None and rule.unless.search(text):
+            return None
+        if rule.also is not None and not rule.also.search(text):
+            return None
+        target = text if rule.strong else masked
+        for m in rule.regex.finditer(target):
+            if rule.negatable and self.negated(target, m.start()):
+                continue
+            return self._signal(rule, text, m, frame, now, is_variant)
+        return None
+
+    def _signal(self, rule: Rule, text: str, m: re.Match, frame: str | None,
+                now: bool, is_variant: bool) -> Signal:
+        score, severity, tags = rule.score, rule.severity, []
+        if rule.now_severity:
+            hit_now = rule.now_re.search(text) if rule.now_re is not None else now
+            if hit_now:
+                severity = rule.now_severity
+                tags.append("now")
+        if frame and not rule.strong and not self.first_person_clause(text, m.start(), m.end()):
+            score *= FRAMED_FACTOR
+            tags.append(f"framed:{frame}")
+        if is_variant:
+            tags.append("phonetic")
+        snippet = m.group(0).strip()[:24]
+        tag = f" [{','.join(tags)}]" if tags else ""
+        return Signal(category=rule.category, severity=severity, score=score,
+                      evidence=f"{rule.source}[{rule.id}]:{snippet}{tag}", source=rule.source)
+
+
+_LEX: Lexicon | None = None
+_LOCK = threading.Lock()
+
+
+def lexicon() -> Lexicon:
+    global _LEX
+    if _LEX is None:
+        with _LOCK:
+            if _LEX is None:
+                _LEX = Lexicon(load_yaml("lexicon.yaml"))
+    return _LEX
+
+
+def scan(norm: Normalized) -> list[Signal]:
+    return lexicon().scan(norm)

@@ -1,0 +1,282 @@
+"""Text normalisation: one canonical form the lexicon and encoder can rely on.
+
+Children type traditional characters, full-width letters, emoji, pinyin,
+homophones and slang, and split words to dodge filters ("自 杀", "自.杀").
+`normalize` returns the canonical text plus a phonetic variant in which
+pinyin (and homophone typos of risk words) are turned back into characters.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+from ._data import load_yaml
+
+MAX_CHARS = 20000   # head + tail kept from very long input
+_PHONETIC_MAX = 2000  # phonetic pass is ~4 us/char; long pastes get it on the head
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                         "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+# Filler dropped between two Chinese characters: spaces and dodge punctuation.
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])[\\s*._\\-~·/\\\\|`'\"^+=#@]+(?=[{_CJK}])")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_LATIN_WORD = re.compile(r"[a-z0-9@$]+")
+_LEET = str.maketrans({"1": "i", "3": "e", "0": "o", "4": "a", "5": "s", "7": "t",
+                       "@": "a", "$": "s"})
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                        "\u3002": "。", "\uff61": "。"})
+
+
+@dataclass(frozen=True)
+class Normalized:
+    text: str                 # canonical text (simplified, half-width, lower, slang mapped)
+    variants: tuple[str, ...]  # extra readings (pinyin / homophones -> characters)
+    flags: frozenset[str]     # what was changed: traditional, emoji, slang, pinyin, ...
+
+    @property
+    def all_texts(self) -> tuple[str, ...]:
+        return (self.text, *self.variants)
+
+
+class _Resources:
+    """Lazily built tables; built once per process under a lock."""
+
+    def __init__(self) -> None:
+        data = load_yaml("normalize.yaml")
+        from opencc import OpenCC
+
+        self.t2s = OpenCC("t2s")
+        self.emoji = {k: f" {v} " for k, v in (data.get("emoji") or {}).items()}
+        self.emoji_re = re.compile("|".join(
+            re.escape(k) for k in sorted(self.emoji, key=len, reverse=True)))
+        self.slang = [(re.compile(p), r) for p, r in (data.get("slang") or [])]
+        self.english = [(re.compile(p), r) for p, r in (data.get("english") or [])]
+        self.syllables = frozenset(data["pinyin_syllables"].split())
+        self.max_syl = max(map(len, self.syllables))
+        self.pinyin_dict, self.phonetic_keys, self.max_key = _pinyin_tables(data)
+
+
+def _pinyin_tables(data: dict) -> tuple[dict[tuple[str, ...], str], set, int]:
+    """Map toneless syllable tuples to words; risk words listed first win."""
+    from pypinyin import lazy_pinyin
+
+    table: dict[tuple[str, ...], str] = {}
+    for word in data.get("pinyin_vocab") or []:
+        key = tuple(lazy_pinyin(word))
+        table.setdefault(key, word)
+    for key_text, word in (data.get("pinyin_extra") or {}).items():
+        table.setdefault(tuple(key_text.split()), word)
+    # keys safe to apply to *Chinese* text (homophone typos such as 割碗, 叫不行)
+    phonetic = {tuple(lazy_pinyin(w)) for w in data.get("phonetic_words") or []}
+    return table, phonetic, max(map(len, table))
+
+
+_RES: _Resources | None = None
+_LOCK = threading.Lock()
+
+
+def resources() -> _Resources:
+    global _RES
+    if _RES is None:
+        with _LOCK:
+            if _RES is None:
+                _RES = _Resources()
+    return _RES
+
+
+def _clean(text: object) -> str:
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    # lone surrogates (from JSON) would break encoders and json.dumps
+    text = text.encode("utf-8", "replace").decode("utf-8", "replace")
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS - 4000] + "\n" + text[-4000:]
+    return text
+
+
+def _strip_controls(text: str) -> str:
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in "\n\t":
+            out.append(" " if ch == "\t" else "\n")
+        elif cat in ("Cc", "Cs", "Co", "Cn"):
+            out.append(" ")
+        elif cat != "Cf":
+            out.append(ch)
+    return "".join(out)
+
+
+def _strip_latin_accents(text: str) -> str:
+    """wǒ bù xiǎng -> wo bu xiang (only for Latin letters)."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff":
+            base = unicodedata.normalize("NFKD", ch)
+            ch = "".join(c for c in base if not unicodedata.combining(c))
+            ch = ch.replace("ü", "v")
+        out.append(ch)
+    return "".join(out)
+
+
+def _deleet(text: str) -> str:
+    def fix(m: re.Match) -> str:
+        w = m.group(0)
+        if any(c.isalpha() for c in w) and any(not c.isalpha() for c in w):
+            return w.translate(_LEET)
+        return w
+    return _LATIN_WORD.sub(fix, text)
+
+
+def canonical(text: object, flags: set[str] | None = None) -> str:
+    """The canonical text alone (no phonetic variant)."""
+    res = resources()
+    flags = flags if flags is not None else set()
+    t = _clean(text)
+    t = _ZERO_WIDTH.sub("", t.translate(_CURLY))
+    if res.emoji_re.pattern and res.emoji_re.search(t):
+        t = res.emoji_re.sub(lambda m: res.emoji[m.group(0)], t)
+        flags.add("emoji")
+    t = unicodedata.normalize("NFKC", t)
+    t = _strip_controls(t)
+    if _CJK_RE.search(t):
+        s = res.t2s.convert(t)
+        if s != t:
+            flags.add("traditional")
+        t = s
+    t = _strip_latin_accents(t).lower()
+    t = _deleet(t)
+    t = _CJK_GAP.sub("", t)
+    t = _SPACES.sub(" ", t).strip()
+    for rx, rep in res.english:
+        t = rx.sub(rep, t)
+    before = t
+    for rx, rep in res.slang:
+        t = rx.sub(rep, t)
+    if t != before:
+        flags.add("slang")
+    return t
+
+
+def _segment(word: str, syllables: frozenset[str], max_len: int) -> list[str] | None:
+    """Split a latin word into pinyin syllables (fewest pieces), or None."""
+    n = len(word)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(min(n, i + max_len), i, -1):
+            piece = word[i:j]
+            if piece in syllables:
+                cand = best[i] + [piece]
+                if best[j] is None or len(cand) < len(best[j]):
+                    best[j] = cand
+    return best[n]
+
+
+_TOKEN_RE = re.compile(f"[{_CJK}]|[a-z]+|[^a-z{_CJK}]+")
+
+
+def _tokens(text: str, res: _Resources) -> list[tuple[str, str, bool]]:
+    """(surface, syllable or '', is_latin) for each unit of the text."""
+    from pypinyin import lazy_pinyin
+
+    out: list[tuple[str, str, bool]] = []
+    for m in _TOKEN_RE.finditer(text):
+        tok = m.group(0)
+        if _CJK_RE.fullmatch(tok):
+            out.append((tok, "", False))
+        elif tok.isascii() and tok.isalpha():
+            segs = _segment(tok, res.syllables, res.max_syl)
+            if segs:
+                out.extend((s, s, True) for s in segs)
+            else:
+                out.append((tok, "", True))
+        elif not tok.isspace():  # spaces only separate syllables
+            out.append((tok, "", False))
+    cjk_idx = [i for i, t in enumerate(out) if _CJK_RE.fullmatch(t[0])]
+    if cjk_idx:
+        # phrase-aware reading of the Chinese characters (polyphones: 了 le, 行 xing)
+        readings = lazy_pinyin("".join(out[i][0] for i in cjk_idx), errors=lambda x: [""] * len(x))
+        for i, r in zip(cjk_idx, readings):
+            out[i] = (out[i][0], r.replace("ü", "v"), False)
+    return out
+
+
+def phonetic_variant(text: str) -> str | None:
+    """Replace pinyin / homophone spellings of known words by characters.
+
+    Latin pinyin may map to any vocabulary word; an all-Chinese span only to the
+    curated `phonetic_words` (so 相似 never becomes 想死).
+    """
+    res = resources()
+    if not text:
+        return None
+    toks = _tokens(text[:_PHONETIC_MAX], res)
+    out: list[str] = []
+    changed = False
+    i = 0
+    prev_latin = False
+    while i < len(toks):
+        hit = None
+        for k in range(min(res.max_key, len(toks) - i), 0, -1):
+            span = toks[i:i + k]
+            if not all(s[1] for s in span):
+                continue
+            key = tuple(s[1] for s in span)
+            word = res.pinyin_dict.get(key)
+            if word is None:
+                continue
+            has_latin = any(s[2] for s in span)
+            surface = "".join(s[0] for s in span)
+            if surface == word:
+                hit = (k, word, False)
+                break
+            if has_latin or key in res.phonetic_keys:
+                hit = (k, word, True)
+                break
+        if hit:
+            k, word, changed_here = hit
+            out.append(word)
+            changed = changed or changed_here
+            i += k
+            prev_latin = False
+            continue
+        surface, _, is_latin = toks[i]
+        if is_latin and prev_latin:
+            out.append(" ")
+        out.append(surface)
+        prev_latin = is_latin
+        i += 1
+    if not changed:
+        return None
+    joined = "".join(out)
+    joined = _CJK_GAP.sub("", joined)
+    if len(text) > _PHONETIC_MAX:
+        joined += text[_PHONETIC_MAX:]
+    return _SPACES.sub(" ", joined).strip()
+
+
+def normalize(text: object) -> Normalized:
+    flags: set[str] = set()
+    t = canonical(text, flags)
+    variants: list[str] = []
+    v = phonetic_variant(t)
+    if v and v != t:
+        res = resources()
+        before = v
+        for rx, rep in res.slang:
+            v = rx.sub(rep, v)
+        variants.append(v)
+        flags.add("pinyin" if any(c.isascii() and c.isalpha() for c in t) else "homophone")
+        if v != before:
+            flags.add("slang")
+    return Normalized(text=t, variants=tuple(variants), flags=frozenset(flags))
