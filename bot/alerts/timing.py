@@ -8,6 +8,7 @@ import logging
 import os
 import random
 from collections.abc import Mapping
+from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def _as_timedelta(value: object) -> dt.timedelta:
     return dt.timedelta(seconds=float(value))  # type: ignore[arg-type]
 
 
+@lru_cache(maxsize=1)  # one import attempt per process, even when it fails
 def _categories() -> object | None:
     try:
         return importlib.import_module("bot.safety.categories")

@@ -416,13 +416,17 @@ class AlertWorker:
         sweep = await asyncio.to_thread(_sweep_function)
         if sweep is None:
             return
+        last_error = ""
         while not stop.is_set():
             try:
                 found = await asyncio.to_thread(sweep, self.url)
+                last_error = ""
                 if found:
                     log.warning("sweep recorded %s missed risk message(s)", found)
-            except Exception:  # noqa: BLE001 - keep sweeping; delivery is unaffected
-                log.exception("sweep failed; retrying")
+            except Exception as exc:  # noqa: BLE001 - keep sweeping; delivery is unaffected
+                if str(exc) != last_error:  # e.g. no Rasa events table yet: say it once
+                    log.exception("sweep failed; retrying every %.0fs", sweep_interval())
+                last_error = str(exc)
             try:
                 await asyncio.wait_for(stop.wait(), sweep_interval())
             except asyncio.TimeoutError:
