@@ -118,13 +118,11 @@ class AlertWorker:
                 .order_by(low_priority, Outbox.next_attempt_at, Outbox.id)
                 .limit(limit)
             ).all()
-            claims = [
-                c
-                for c in (
-                    self._claim(session, row_id, status, now) for row_id, status in candidates
-                )
-                if c
-            ]
+            claims = []
+            for row_id, status in candidates:
+                claim = self._claim(session, row_id, status, now)
+                if claim is not None:
+                    claims.append(claim)
         return claims
 
     def _claim(self, session: Session, row_id: int, status: str, now: dt.datetime) -> Claim | None:
