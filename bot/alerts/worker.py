@@ -436,19 +436,22 @@ class AlertWorker:
             poll_interval() * 1000,
             claim_lease().total_seconds(),
         )
-        sweeper = asyncio.create_task(self._sweep_loop(stop))
+        sweeper: asyncio.Task | None = None
         while not stop.is_set():
             try:
                 busy = await self.run_once()
             except Exception:  # noqa: BLE001 - a database hiccup must not end alerting
                 log.exception("alert worker iteration failed; continuing")
                 busy = 0
+            if sweeper is None:  # after the first pass: after a restart, alerts go out first
+                sweeper = asyncio.create_task(self._sweep_loop(stop))
             if not busy:
                 try:
                     await asyncio.wait_for(stop.wait(), poll_interval())
                 except asyncio.TimeoutError:
                     pass
-        await sweeper
+        if sweeper is not None:
+            await sweeper
         await self.close()
         log.info("alert worker stopped after %s deliveries", self.delivered)
 
