@@ -30,7 +30,7 @@ def _day(at: dt.datetime) -> str:
 
 
 def mood_chart(points: list[tuple[dt.datetime, int]], labels: dict[str, str]) -> Markup:
-    """`labels`: title, low, high, and `point` (a format string with {date} and {score})."""
+    """`labels`: title and `point` (a format string with {date} and {score})."""
     if not points:
         return Markup("")
     start, end = points[0][0], points[-1][0]
@@ -42,7 +42,7 @@ def mood_chart(points: list[tuple[dt.datetime, int]], labels: dict[str, str]) ->
         f'aria-label="{escape(labels["title"])}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(labels['title'])}</title>",
     ]
-    parts += _grid(labels)
+    parts += _grid()
     coords = [(_x(at, start, span), _y(score)) for at, score in points]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     parts.append(f'<polyline class="mood-line" fill="none" stroke-width="2" points="{path}"/>')
@@ -57,7 +57,7 @@ def mood_chart(points: list[tuple[dt.datetime, int]], labels: dict[str, str]) ->
     return Markup("".join(parts))
 
 
-def _grid(labels: dict[str, str]) -> list[str]:
+def _grid() -> list[str]:
     lines = []
     for score in range(1, 6):
         y = _y(score)
@@ -68,13 +68,6 @@ def _grid(labels: dict[str, str]) -> list[str]:
         lines.append(
             f'<text class="axis" x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{score}</text>'
         )
-    lines.append(
-        f'<text class="axis small" x="{LEFT}" y="{TOP - 3}">{escape(labels["high"])}</text>'
-    )
-    lines.append(
-        f'<text class="axis small" x="{LEFT}" y="{HEIGHT - BOTTOM + 14}">'
-        f'{escape(labels["low"])}</text>'
-    )
     return lines
 
 

@@ -245,8 +245,7 @@ async def child_page(request: web.Request) -> web.StreamResponse:
         view = queries.child_view(db, viewer, person)
         audit.record(db, viewer.actor, "view_child", "person", person.id)
     chart = mood_chart(view.checkins, {
-        "title": translate(lang, "chart_title"), "low": translate(lang, "chart_low"),
-        "high": translate(lang, "chart_high"), "point": translate(lang, "chart_point"),
+        "title": translate(lang, "chart_title"), "point": translate(lang, "chart_point"),
     })
     return await render(request, "child.html", {"v": view, "chart": chart, "nav": "children"})
 

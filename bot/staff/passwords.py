@@ -1,9 +1,10 @@
 """Password hashing (argon2id) and the password policy for staff accounts.
 
 The cost parameters come from RFC 9106's second recommendation (argon2-cffi's defaults:
-t=3, m=64 MiB, p=4). They can be lowered only through the environment, which the test
-suite does so hundreds of logins stay fast; `needs_rehash` then upgrades stored hashes the
-next time their owner logs in, so raising the parameters later needs no migration.
+t=3, m=64 MiB, p=4). They can be lowered only through the environment (PEIBAN_ARGON2_* or
+PEIBAN_PASSWORD_FAST=1), which the test suites do so hundreds of logins stay fast;
+`needs_rehash` then upgrades stored hashes the next time their owner logs in, so raising
+the parameters later needs no migration.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ def hasher() -> PasswordHasher:
     global _hasher
     with _lock:
         if _hasher is None:
+            # PEIBAN_PASSWORD_FAST=1 (end-to-end tests): the cheapest sane parameters.
+            fast = os.environ.get("PEIBAN_PASSWORD_FAST", "") not in ("", "0")
             _hasher = PasswordHasher(
-                time_cost=_int_env("PEIBAN_ARGON2_TIME_COST", 3),
-                memory_cost=_int_env("PEIBAN_ARGON2_MEMORY_KIB", 65536),
-                parallelism=_int_env("PEIBAN_ARGON2_PARALLELISM", 4),
+                time_cost=_int_env("PEIBAN_ARGON2_TIME_COST", 1 if fast else 3),
+                memory_cost=_int_env("PEIBAN_ARGON2_MEMORY_KIB", 8192 if fast else 65536),
+                parallelism=_int_env("PEIBAN_ARGON2_PARALLELISM", 1 if fast else 4),
                 type=Type.ID,
             )
         return _hasher
