@@ -21,6 +21,14 @@ class AckError(Exception):
     """The case does not exist, or the worker may not acknowledge it."""
 
 
+class CaseNotFound(AckError, LookupError):
+    pass
+
+
+class WorkerNotAllowed(AckError, PermissionError):
+    pass
+
+
 def acknowledge_case(session: Session, case_id: int, worker_id: int, via: Via) -> Case:
     """Mark the case acknowledged by the worker (idempotent) and stop re-notification.
 
@@ -30,9 +38,9 @@ def acknowledge_case(session: Session, case_id: int, worker_id: int, via: Via) -
     case = session.get(Case, case_id)
     worker = session.get(Worker, worker_id)
     if case is None:
-        raise AckError(f"case {case_id} not found")
+        raise CaseNotFound(f"case {case_id} not found")
     if worker is None or not worker.active:
-        raise AckError(f"worker {worker_id} is not active")
+        raise WorkerNotAllowed(f"worker {worker_id} is not active")
     now = utcnow()
     # Conditional UPDATE: a Telegram tap and a console click at once record one ack, not two.
     won = session.execute(

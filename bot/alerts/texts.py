@@ -11,6 +11,9 @@ CATEGORY_LABELS = {
     "bullying": ("欺凌/勒索", "bullying"),
     "danger": ("紧急危险", "immediate danger"),
     "runaway": ("离家出走", "running away"),
+    # guardian concerns (bot/guardian/concerns.py)
+    "concern": ("监护人关注", "guardian concern"),
+    "guardian_support": ("监护人求助", "guardian asks for support"),
 }
 SEVERITY_LABELS = {
     "imminent": ("紧急（正在发生）", "imminent"),

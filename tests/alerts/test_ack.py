@@ -89,7 +89,9 @@ def test_inactive_worker_cannot_ack(db_url: str) -> None:
     case_id = _setup(db_url)
     with session_scope(db_url) as s:
         f.worker(s, "gone", "55", active=False)
-        with pytest.raises(AckError):
+        with pytest.raises(PermissionError):  # what the console maps to "not allowed"
             acknowledge_case(s, case_id, 6, "console")
-        with pytest.raises(AckError):
+        with pytest.raises(LookupError):
             acknowledge_case(s, 999, 2, "console")
+        with pytest.raises(AckError):
+            acknowledge_case(s, 999, 6, "console")

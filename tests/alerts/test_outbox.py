@@ -156,3 +156,24 @@ def test_watch_note_one_open_per_child_single_notice(db_url: str) -> None:
         assert len(list(events)) == 2
     [row] = _rows(db_url)
     assert (row.kind, row.recipient) == ("watch", "501")
+
+
+def test_guardian_concern_text(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        boss, social, kid = f.team(s)
+        grandma = f.child(s, "tg:7001", role="guardian", pseudonym="奶奶")
+        case = Case(
+            kind="concern",
+            sender_id=grandma.sender_id,
+            person_id=grandma.id,
+            child_id=kid.id,
+            category="concern",
+            severity="medium",
+            status="open",
+            summary="孙子最近不爱说话",
+        )
+        s.add(case)
+        enqueue_case_alert(s, case)
+        body = build_alert_payload(case)["text"]
+    assert "监护人关注 / Guardian concern" in body and "监护人 / guardian" in body
+    assert "小星" in body and "孙子最近不爱说话" in body and "强制报告" not in body
