@@ -1,0 +1,426 @@
+"""Guardian companion actions: caregiving answers, the concern report, links, who to call.
+
+Thin: the logic is in `bot/guardian/`, texts in `data/content/caregiving/` and the domain.
+Every action that touches the database takes a `Database` so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import Database, language_of
+from bot.guardian import caregiving, concerns, links
+from bot.guardian.caregiving import Answer, Message
+from bot.guardian.content import text_in
+
+logger = logging.getLogger(__name__)
+
+TOPIC_SLOT = "caregiving_topic"
+SEEN_SLOT = "caregiving_seen"
+CONCERN_SLOTS = (
+    "concern_child",
+    "concern_what",
+    "concern_since",
+    "concern_urgency",
+    "concern_callback",
+)
+NO_CHILD = "none"  # concern_child when the guardian means a child we don't know
+# Button payloads like "/ask_caregiving/sleep" that did not reach us as an entity.
+_TOPIC_PAYLOAD = re.compile(r"^/ask_caregiving/([a-z_]+)")
+_OTHER_CHILD = re.compile(
+    r"别的|其他|其它|都|不知道|other|another|none|not sure|both|all", re.I
+)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def requested_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of this message: a button's entity, else the ResponseSelector's choice."""
+    message = tracker.latest_message or {}
+    topic = caregiving.topic_from_key(_entity(tracker, "caregiving_topic"))
+    if topic:
+        return topic
+    selector = (message.get("response_selector") or {}).get(caregiving.RETRIEVAL_INTENT) or {}
+    key = (selector.get("response") or {}).get("intent_response_key")
+    topic = caregiving.topic_from_key(key)
+    if topic:
+        return topic
+    full = (message.get("intent") or {}).get("full_retrieval_intent_name")
+    topic = caregiving.topic_from_key(full)
+    if topic:
+        return topic
+    match = _TOPIC_PAYLOAD.match(message.get("text") or "")
+    return caregiving.topic_from_key(match.group(1)) if match else None
+
+
+def send(dispatcher: CollectingDispatcher, messages: tuple[Message, ...]) -> None:
+    for message in messages:
+        dispatcher.utter_message(text=message.text, buttons=list(message.buttons) or None)
+
+
+def _seen(tracker: Tracker) -> list[str]:
+    value = tracker.get_slot(SEEN_SLOT)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _latest_user_timestamp(tracker: Tracker) -> Optional[float]:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user" and event.get("timestamp") is not None:
+            return float(event["timestamp"])
+    return None
+
+
+def source_key(tracker: Tracker, kind: str) -> str:
+    """Idempotency key: the user message that completed the report (a retry finds it)."""
+    stamp = _latest_user_timestamp(tracker)
+    suffix = f"{stamp:.6f}" if stamp is not None else uuid.uuid4().hex
+    return f"{kind}:{tracker.sender_id}:{suffix}"[:160]
+
+
+# --- caregiving answers -------------------------------------------------------------------
+
+
+class ActionCaregivingAnswer(Action):
+    """First answer on the topic the ResponseSelector picked; remembers the topic."""
+
+    def name(self) -> str:
+        return "action_caregiving_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = language_of(tracker)
+        topic = requested_topic(tracker)
+        if topic is None:
+            send(dispatcher, (caregiving.which_topic(lang),))
+            return []
+        answer = caregiving.first_answer(topic, lang)
+        send(dispatcher, answer.messages)
+        return [SlotSet(TOPIC_SLOT, topic), SlotSet(SEEN_SLOT, [answer.part])]
+
+
+class _ContinueTopic(Action):
+    """Something new on the current topic: deeper answer or follow-up, never a repeat."""
+
+    request: caregiving.Request = "more"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return continue_topic(dispatcher, tracker, self.request)
+
+
+def continue_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, request: caregiving.Request
+) -> list[EventType]:
+    lang = language_of(tracker)
+    topic = caregiving.topic_from_key(tracker.get_slot(TOPIC_SLOT))
+    if topic is None:
+        send(dispatcher, (caregiving.which_topic(lang),))
+        return []
+    seen = _seen(tracker)
+    answer: Answer = caregiving.next_answer(topic, lang, seen, request)
+    send(dispatcher, answer.messages)
+    if answer.part == caregiving.DONE:
+        return []
+    return [SlotSet(SEEN_SLOT, seen + [answer.part])]
+
+
+class ActionCaregivingMore(_ContinueTopic):
+    request = "more"
+
+    def name(self) -> str:
+        return "action_caregiving_more"
+
+
+class ActionCaregivingFollowUp(_ContinueTopic):
+    request = "follow_up"
+
+    def name(self) -> str:
+        return "action_caregiving_follow_up"
+
+
+class ActionCaregivingYes(Action):
+    """"Yes" to the question after a first answer: more, or (own strain) tell the worker."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "action_caregiving_yes"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        topic = caregiving.topic_from_key(tracker.get_slot(TOPIC_SLOT))
+        if topic is None or caregiving.offer_kind(topic) != caregiving.OFFER_TELL_WORKER:
+            return continue_topic(dispatcher, tracker, "more")
+        lang = language_of(tracker)
+        report = concerns.support_request(tracker.sender_id, lang, tracker.get_slot("role"))
+        try:
+            with self.db.session() as session:
+                filed = concerns.file_concern(session, report, source_key(tracker, "support"))
+        except Exception:  # noqa: BLE001 - the guardian must still get an answer
+            logger.exception("support request for %s not saved", tracker.sender_id)
+            dispatcher.utter_message(response="utter_concern_not_saved")
+            return []
+        key = "support_sent" if filed.worker else "support_no_worker"
+        dispatcher.utter_message(text=text_in(caregiving.prompts()[key], lang))
+        return []
+
+
+# --- the concern report -------------------------------------------------------------------
+
+
+class ActionConcernStart(Action):
+    """Clear the last report's answers, then the form asks afresh."""
+
+    def name(self) -> str:
+        return "action_concern_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_concern_intro")
+        return [SlotSet(slot, None) for slot in CONCERN_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+def _children(db: Database, sender_id: str) -> list[tuple[int, str]]:
+    """(id, label) of the children this sender looks after."""
+    with db.session() as session:
+        person = links.find_person(session, sender_id)
+        if person is None:
+            return []
+        children = links.linked_children(session, person)
+        return [(child.id, links.child_label(child, i)) for i, child in enumerate(children)]
+
+
+class ValidateConcernForm(FormValidationAction):
+    """Checks each answer; asks which child only when the guardian looks after several."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "validate_concern_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if len(_children(self.db, tracker.sender_id)) > 1:
+            return ["concern_child"] + [s for s in domain_slots if s != "concern_child"]
+        return domain_slots
+
+    def validate_concern_child(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        children = _children(self.db, tracker.sender_id)
+        return {"concern_child": match_child(str(value or ""), children)}
+
+    def validate_concern_what(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"concern_what": text[:2000] if text else None}
+
+    def validate_concern_since(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"concern_since": text[:200] if text else None}
+
+    def validate_concern_urgency(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"concern_urgency": concerns.parse_urgency(str(value or ""))}
+
+    def validate_concern_callback(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value in ("yes", "no"):
+            return {"concern_callback": value}
+        answer = concerns.parse_yes_no(str(value or ""))
+        return {"concern_callback": None if answer is None else ("yes" if answer else "no")}
+
+
+def match_child(text: str, children: list[tuple[int, str]]) -> Optional[str]:
+    """The child's id (as text) for a tapped number or a typed name; NO_CHILD for "another"."""
+    answer = text.strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(children):
+        return str(children[int(answer) - 1][0])
+    for child_id, label in children:
+        if label and (label in answer or answer in label) and len(answer) > 0:
+            return str(child_id)
+    if _OTHER_CHILD.search(answer):
+        return NO_CHILD
+    return None
+
+
+class ActionAskConcernChild(Action):
+    """The form's question for concern_child, with one button per linked child."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "action_ask_concern_child"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        lang = language_of(tracker)
+        children = _children(self.db, tracker.sender_id)
+        other = "别的孩子" if lang == "zh" else "Another child"
+        choices = [{"title": label, "payload": str(i + 1)} for i, (_, label) in enumerate(children)]
+        choices.append({"title": other, "payload": other})
+        dispatcher.utter_message(response="utter_concern_which_child", buttons=choices)
+        return []
+
+
+class ActionConcernSubmit(Action):
+    """The finished form becomes a concern case for the child's social worker."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "action_concern_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        report = report_from(tracker)
+        try:
+            with self.db.session() as session:
+                filed = concerns.file_concern(session, report, source_key(tracker, "concern"))
+        except Exception:  # noqa: BLE001 - say so, and point to the phone numbers
+            logger.exception("concern report of %s not saved", tracker.sender_id)
+            dispatcher.utter_message(response="utter_concern_not_saved")
+            return []
+        if filed.worker is not None:
+            dispatcher.utter_message(response="utter_concern_filed", worker_name=filed.worker.name)
+        else:
+            dispatcher.utter_message(response="utter_concern_filed_unassigned")
+        if report.callback is not None:
+            follow = "utter_concern_will_call" if report.callback else "utter_concern_no_call"
+            dispatcher.utter_message(response=follow)
+        if report.urgency == "urgent":
+            dispatcher.utter_message(response="utter_concern_urgent")
+        return [SlotSet(slot, None) for slot in CONCERN_SLOTS]
+
+
+def report_from(tracker: Tracker) -> concerns.ConcernReport:
+    child = tracker.get_slot("concern_child")
+    callback = tracker.get_slot("concern_callback")
+    return concerns.ConcernReport(
+        sender_id=tracker.sender_id,
+        what=tracker.get_slot("concern_what") or "",
+        since=tracker.get_slot("concern_since"),
+        urgency=concerns.parse_urgency(tracker.get_slot("concern_urgency")) or "soon",
+        callback=None if callback not in ("yes", "no") else callback == "yes",
+        language=language_of(tracker),
+        role=tracker.get_slot("role") or "guardian",
+        child_id=int(child) if child and str(child).isdigit() else None,
+    )
+
+
+# --- links and the social worker ----------------------------------------------------------
+
+
+class ActionSocialWorker(Action):
+    """"Who is our social worker?": the contact each worker chose to share, or how to link."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "action_social_worker"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        with self.db.session() as session:
+            person = links.find_person(session, tracker.sender_id)
+            contacts = links.workers_for(session, person) if person is not None else []
+        if not contacts:
+            dispatcher.utter_message(response="utter_social_worker_none")
+            dispatcher.utter_message(response="utter_code_ask")
+            return []
+        for contact in contacts:
+            if contact.contact:
+                dispatcher.utter_message(
+                    response="utter_social_worker_contact",
+                    worker_name=contact.name,
+                    worker_contact=contact.contact,
+                )
+            else:
+                dispatcher.utter_message(
+                    response="utter_social_worker_no_contact", worker_name=contact.name
+                )
+        return []
+
+
+class ActionUseCode(Action):
+    """An invite code links this guardian to a child (or this child to a social worker)."""
+
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
+    def name(self) -> str:
+        return "action_use_code"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        code = _entity(tracker, "invite_code") or links.code_in_text(
+            (tracker.latest_message or {}).get("text") or ""
+        )
+        if not code:
+            dispatcher.utter_message(response="utter_code_ask")
+            return []
+        lang = language_of(tracker)
+        with self.db.session() as session:
+            person = links.ensure_person(
+                session, tracker.sender_id, tracker.get_slot("role"), lang
+            )
+            result = links.redeem(session, person, code)
+        events = self._reply(dispatcher, result, lang)
+        if result.status == "linked_child" and tracker.get_slot("role") is None:
+            events.append(SlotSet("role", "guardian"))  # a guardian now: no role question
+        return events
+
+    @staticmethod
+    def _reply(
+        dispatcher: CollectingDispatcher, result: links.RedeemResult, lang: str
+    ) -> list[EventType]:
+        if result.status == "linked_child":
+            name = result.child_name or ("孩子" if lang == "zh" else "the child")
+            dispatcher.utter_message(response="utter_code_linked_child", child_name=name)
+            return []
+        if result.status == "linked_worker":
+            name = result.worker.name if result.worker else ("社工" if lang == "zh" else "a worker")
+            dispatcher.utter_message(response="utter_code_linked_worker", worker_name=name)
+            return []
+        response = "utter_code_locked" if result.status == "locked" else "utter_code_invalid"
+        dispatcher.utter_message(response=response)
+        return []
