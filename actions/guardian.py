@@ -212,7 +212,10 @@ def _children(db: Database, sender_id: str) -> list[tuple[int, str]]:
 
 
 class ValidateConcernForm(FormValidationAction):
-    """Checks each answer; asks which child only when the guardian looks after several."""
+    """Checks each answer; asks which child only when the guardian looks after several.
+
+    The domain lists concern_child first; with one linked child (or none) it is dropped.
+    """
 
     def __init__(self, db: Optional[Database] = None) -> None:
         self.db = db or Database()
@@ -228,8 +231,8 @@ class ValidateConcernForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         if len(_children(self.db, tracker.sender_id)) > 1:
-            return ["concern_child"] + [s for s in domain_slots if s != "concern_child"]
-        return domain_slots
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "concern_child"]
 
     def validate_concern_child(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
