@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,7 +61,10 @@ def case_filter(viewer: Viewer) -> ColumnElement[bool] | None:
     child_senders = select(Person.sender_id).where(Person.id.in_(children))
     guardians = select(GuardianLink.guardian_id).where(GuardianLink.child_id.in_(children))
     guardian_senders = select(Person.sender_id).where(Person.id.in_(guardians))
-    alerted = exists().where(Outbox.case_id == Case.id, Outbox.worker_id.in_(viewer.team))
+    # Uncorrelated IN (evaluated once), not EXISTS per case: outbox has no case_id index.
+    alerted = Case.id.in_(
+        select(Outbox.case_id).where(Outbox.worker_id.in_(viewer.team), Outbox.case_id.isnot(None))
+    )
     unrouted = Case.worker_id.is_(None)
     clauses = [
         Case.worker_id.in_(viewer.team),
@@ -82,10 +85,13 @@ def child_filter(viewer: Viewer) -> ColumnElement[bool] | None:
     if viewer.is_admin:
         return None
     cases = case_filter(viewer)
-    in_case = exists().where(
-        or_(Case.child_id == Person.id, Case.sender_id == Person.sender_id), cases
+    case_children = select(Case.child_id).where(cases, Case.child_id.isnot(None))
+    case_senders = select(Case.sender_id).where(cases)
+    return or_(
+        Person.id.in_(_assigned_children(viewer)),
+        Person.id.in_(case_children),
+        Person.sender_id.in_(case_senders),
     )
-    return or_(Person.id.in_(_assigned_children(viewer)), in_case)
 
 
 def parse_id(raw: str) -> int:

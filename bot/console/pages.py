@@ -43,7 +43,8 @@ def viewer(request: web.Request, db) -> Viewer:  # type: ignore[no-untyped-def]
     return viewer_for(db, me(request))
 
 
-async def base_context(request: web.Request, *, with_counts: bool = True) -> dict[str, Any]:
+async def base_context(request: web.Request, *, with_counts: bool = True,
+                       counts: dict[str, int] | None = None) -> dict[str, Any]:
     lang = request_lang(request)
     session = await get_session(request)
     worker = request.get("worker")
@@ -57,15 +58,18 @@ async def base_context(request: web.Request, *, with_counts: bool = True) -> dic
         "flash": session.pop("flash", None),
         "counts": dict.fromkeys(queries.KINDS, 0),
     }
-    if worker is not None and with_counts:
+    if counts is not None:
+        context["counts"] = counts
+    elif worker is not None and with_counts:
         with session_scope(db_url(request)) as db:
             context["counts"] = queries.open_counts(db, viewer_for(db, worker))
     return context
 
 
 async def render(request: web.Request, template: str, context: dict[str, Any],
-                 status: int = 200, with_counts: bool = True) -> web.Response:
-    full = await base_context(request, with_counts=with_counts)
+                 status: int = 200, with_counts: bool = True,
+                 counts: dict[str, int] | None = None) -> web.Response:
+    full = await base_context(request, with_counts=with_counts, counts=counts)
     full.update(context)
     return aiohttp_jinja2.render_template(template, request, full, status=status)
 

@@ -73,18 +73,25 @@ def _visible(query, viewer: Viewer):  # type: ignore[no-untyped-def]
     return query if condition is None else query.where(condition)
 
 
-def queue(session: Session, viewer: Viewer, kind: str, status: str, page: int) -> QueuePage:
-    """One page of a queue: open work by severity then waiting time, or recently resolved."""
+def queue(session: Session, viewer: Viewer, kind: str, status: str, page: int,
+          open_total: int | None = None) -> QueuePage:
+    """One page of a queue: open work by severity then waiting time, or recently resolved.
+
+    `open_total`: the count from open_counts(), when the caller has it (saves a query).
+    """
     subject = aliased(Person)
-    base = select(Case.id).where(Case.kind == kind)
     if status == "resolved":
-        base = base.where(Case.status == "resolved")
+        where = [Case.kind == kind, Case.status == "resolved"]
         order = (Case.resolved_at.desc(), Case.id.desc())
     else:
-        base = base.where(Case.status.in_(OPEN_STATUSES))
+        where = [Case.kind == kind, Case.status.in_(OPEN_STATUSES)]
         order = (SEVERITY_RANK, Case.created_at, Case.id)
-    base = _visible(base, viewer)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar() or 0
+    condition = case_filter(viewer)
+    if condition is not None:
+        where.append(condition)
+    total = open_total if status != "resolved" else None
+    if total is None:
+        total = session.execute(select(func.count(Case.id)).where(*where)).scalar() or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
     query = (
@@ -95,7 +102,7 @@ def queue(session: Session, viewer: Viewer, kind: str, status: str, page: int) -
         )
         .outerjoin(subject, subject.id == func.coalesce(Case.child_id, Case.person_id))
         .outerjoin(Worker, Worker.id == Case.worker_id)
-        .where(Case.id.in_(base))
+        .where(*where)
         .order_by(*order)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)

@@ -67,13 +67,14 @@ def queue_handler(kind: str) -> Callable:
         status, page = _status_param(request), page_param(request)
         with session_scope(db_url(request)) as db:
             viewer = viewer_for(db, me(request))
-            result = queries.queue(db, viewer, kind, status, page)
+            counts = queries.open_counts(db, viewer)
+            result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind])
             audit.record(db, viewer.actor, "view_queue", "queue", kind, {
                 "status": status, "page": result.page, "cases": [r.id for r in result.rows],
             })
         return await render(request, "queue.html", {
             "page": result, "kind": kind, "nav": kind, "base_path": QUEUE_PATHS[kind],
-        })
+        }, counts=counts)
 
     return handler
 
@@ -89,9 +90,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     status, page = _status_param(request), page_param(request)
     with session_scope(db_url(request)) as db:
         viewer = viewer_for(db, me(request))
-        result = queries.queue(db, viewer, kind, status, page)
-        new = queries.new_cases_since(db, viewer, kind, int(since_raw))
         counts = queries.open_counts(db, viewer)
+        result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind])
+        new = queries.new_cases_since(db, viewer, kind, int(since_raw))
         if new:  # what this viewer newly sees is an access like any page view
             audit.record(db, viewer.actor, "view_new_cases", "queue", kind,
                          {"cases": [c["id"] for c in new]})
