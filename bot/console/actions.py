@@ -68,33 +68,18 @@ def _require_open(case: Case) -> None:
 
 
 def acknowledge(session: Session, viewer: Viewer, case: Case) -> Case:
-    """The alerts engineer's acknowledge_case, so Telegram and console share one state change."""
+    """bot.alerts.ack.acknowledge_case: Telegram and console share one state change (it writes
+    the CaseEvent and the audit row, cancels pending reminders, and is idempotent)."""
+    from bot.alerts.ack import acknowledge_case  # lazy: the console starts without alerts deps
+
     _require_open(case)
     try:
-        ack = importlib.import_module("bot.alerts.ack")
-    except ImportError:
-        ack = None
-    if ack is not None and hasattr(ack, "acknowledge_case"):
-        try:
-            case = ack.acknowledge_case(session, case.id, viewer.id, "console")
-        except PermissionError as exc:
-            raise ActionRefused("error_not_allowed") from exc
-        except (LookupError, ValueError) as exc:
-            log.warning("acknowledge_case refused case %s: %s", case.id, exc)
-            raise ActionRefused("error_case_changed") from exc
-    else:  # until bot.alerts.ack lands: the same fields, so both paths agree
-        _acknowledge_here(session, viewer, case)
-    _audit(session, viewer, "ack_case", case)
-    return case
-
-
-def _acknowledge_here(session: Session, viewer: Viewer, case: Case) -> None:
-    if case.status != "open":
-        return
-    case.status = "acknowledged"
-    case.acknowledged_at = utcnow()
-    case.acknowledged_by = viewer.id
-    _event(session, case, viewer, "ack", data={"via": "console"})
+        return acknowledge_case(session, case.id, viewer.id, "console")
+    except PermissionError as exc:
+        raise ActionRefused("error_not_allowed") from exc
+    except LookupError as exc:
+        log.warning("acknowledge_case refused case %s: %s", case.id, exc)
+        raise ActionRefused("error_case_changed") from exc
 
 
 def add_note(session: Session, viewer: Viewer, case: Case, text: str) -> None:

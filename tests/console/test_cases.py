@@ -194,12 +194,16 @@ async def test_raising_severity_brings_renotify_forward(client: TestClient, worl
 
 
 async def test_reassign_within_team(client: TestClient, world: World) -> None:
+    with session_scope(world.url) as db:
+        db.get(Worker, world.boss).telegram_chat_id = "999"
     token = await login(client, "alice")
     response = await client.post(f"/cases/{world.case_a}/reassign", data={
         "_csrf": token, "worker_id": str(world.boss), "reason": "休假"}, allow_redirects=False)
     assert response.status == 303
     with session_scope(world.url) as db:
         assert db.get(Case, world.case_a).worker_id == world.boss
+        # The new worker is told on Telegram, through the alerts outbox.
+        assert db.execute(select(Outbox).where(Outbox.worker_id == world.boss)).scalars().all()
     assert audit_rows(world.url, "reassign_case")
 
 
