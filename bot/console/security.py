@@ -140,6 +140,7 @@ def _apply_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    headers["X-Robots-Tag"] = "noindex, nofollow"
     if request.secure:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.path.startswith(STATIC_PREFIX):

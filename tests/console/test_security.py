@@ -186,3 +186,14 @@ async def test_static_files_safe(client: TestClient, world: World) -> None:
         response = await client.get(path, allow_redirects=False)
         assert response.status in (302, 404), path  # "/static/../x" is "/x": login first
         assert "create_app" not in await response.text()
+
+
+async def test_chat_page_is_public_and_keeps_its_own_csp(client: TestClient, world: World) -> None:
+    pytest.importorskip("bot.channels.chatpage.routes")
+    response = await client.get("/chat", allow_redirects=False)
+    assert response.status == 200
+    assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
+    # Its API has its own validation; the console's login and CSRF gates do not apply.
+    api = await client.post("/chat/api/message", data=b"not json",
+                            headers={"Content-Type": "application/json"})
+    assert api.status not in (302, 401, 403)
