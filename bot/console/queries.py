@@ -176,6 +176,7 @@ class CaseView:
     evidence: list[str] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     subject_visible: bool = False
+    from_context: bool = False  # escalated by signals accumulated over several turns
 
 
 _BOT = {"bot", "assistant", "action", "peiban"}
@@ -241,7 +242,8 @@ def evidence_items(evidence: Any) -> list[str]:
         return []
     if isinstance(evidence, dict):
         items = list(evidence.get("evidence") or [])
-        for signal in evidence.get("signals") or []:
+        nested = evidence.get("risk") if isinstance(evidence.get("risk"), dict) else {}
+        for signal in evidence.get("signals") or nested.get("signals") or []:
             if isinstance(signal, dict):
                 bits = [str(signal.get(k)) for k in ("source", "category", "severity", "score")
                         if signal.get(k) is not None]
@@ -250,7 +252,7 @@ def evidence_items(evidence: Any) -> list[str]:
                     bits.append(", ".join(map(str, ev)) if isinstance(ev, list) else str(ev))
                 items.append(" · ".join(bits))
         if not items:
-            items = [f"{k}: {v}" for k, v in evidence.items()]
+            items = [f"{k}: {v}" for k, v in evidence.items() if k != "from_context"]
         return [str(i) for i in items][:50]
     if isinstance(evidence, list):
         return [str(i) for i in evidence][:50]
@@ -283,6 +285,7 @@ def case_view(session: Session, viewer: Viewer, case: Case) -> CaseView:
     if case.status != "resolved":  # privacy: no transcript outside an open case
         view.conversation = conversation(case, events, default_who)
     view.evidence = evidence_items(case.evidence)
+    view.from_context = isinstance(case.evidence, dict) and bool(case.evidence.get("from_context"))
     view.events = [
         EventView(e.kind, e.text, e.data if isinstance(e.data, dict) else {},
                   names.get(e.worker_id), e.created_at)

@@ -352,3 +352,25 @@ def test_catalogue_complete(lang: str) -> None:
     used = {k for k in used if not k.endswith("_")}  # prefixes of t('family_' ~ value)
     missing = sorted(k for k in used | families if lang not in catalogue.get(k, {}))
     assert missing == []
+
+
+async def test_tracker_store_case_shape(client: TestClient, world: World) -> None:
+    """Context and evidence as bot.escalation writes them, and appended message events."""
+    case_id = make_case(world.url, world.child_a, worker_id=world.alice, context=[
+        {"who": "user", "text": "最近睡不着", "at": 1_700_000_000.0},
+        {"who": "bot", "text": "谢谢你告诉我", "at": 1_700_000_001.0},
+        {"who": "user", "text": "我不想活了", "at": 1_700_000_002.0},
+    ])
+    with session_scope(world.url) as db:
+        case = db.get(Case, case_id)
+        case.evidence = {"evidence": ["不想活"], "from_context": True, "risk": {
+            "escalate": True, "signals": [{"category": "suicide", "severity": "high",
+                                           "score": 0.93, "evidence": "不想活",
+                                           "source": "lexicon"}]}}
+        db.add(CaseEvent(case_id=case_id, kind="message", text="药在柜子里",
+                         data={"risk": {}}, event_key="k1"))
+    await login(client, "alice")
+    html = await (await client.get(f"/cases/{case_id}")).text()
+    for text in ("最近睡不着", "谢谢你告诉我", "药在柜子里", "lexicon · suicide · high · 0.93",
+                 "累积", "2023-11-15"):
+        assert text in html, text
