@@ -51,13 +51,9 @@ def _mandatory(category: Optional[str]) -> bool:
 
 
 def _deadline(severity: Optional[str]) -> dt.timedelta:
-    try:
-        from bot.safety.categories import ack_deadline_seconds
+    from bot.alerts.timing import ack_deadline
 
-        return dt.timedelta(seconds=ack_deadline_seconds(severity or "high"))
-    except ImportError:
-        seconds = {"imminent": 300, "high": 1800, "medium": 86400}
-        return dt.timedelta(seconds=seconds.get(severity or "high", 1800))
+    return ack_deadline(severity or "high")
 
 
 def _person(session: Session, sender_id: str, profile: Profile) -> Person:
@@ -282,8 +278,12 @@ def sweep(url: str | None = None) -> int:
     """
     import time
 
-    from bot.db.session import session_scope
+    from sqlalchemy import inspect
 
+    from bot.db.session import get_engine, session_scope
+
+    if not inspect(get_engine(url)).has_table("events"):
+        return 0  # Rasa has not stored anything yet
     key = url or ""
     since = 0.0 if key in _cursor else time.time() - SWEEP_LOOKBACK_SECONDS
     total = 0
