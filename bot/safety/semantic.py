@@ -82,7 +82,7 @@ class _Model:
 
 _MODEL: _Model | None = None
 _BANK: Bank | None = None
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # bank() loads the model while holding it
 
 
 def model() -> _Model:
