@@ -165,8 +165,11 @@ def handle(ex: dict[str, Any], state: dict[str, Any], user: UserInput, lang: str
 
 
 def current_kind(ex: dict[str, Any], state: dict[str, Any]) -> str:
+    """rating | choice | text | count, or "done" when nothing is asked any more."""
     if state["step"] in (RATE_BEFORE, RATE_AFTER):
         return "rating"
+    if state["step"] in (None, END):
+        return "done"
     return steps_by_id(ex)[state["step"]]["type"]
 
 

@@ -111,7 +111,7 @@ def reflect_phrase(text: str, max_zh: int = 14, max_en_words: int = 8) -> Option
     return None
 
 
-_SENTENCE_END = re.compile(r"[。！？!?]+[”」』）)\"']*|(?<![.\d])\.(?!\.)(?=[\s”\"']|$)")
+_SENTENCE_END = re.compile(r"[。！？!?]+[”」』）)\"']*|(?<!\.)\.(?!\.)(?=[\s”\"']|$)")
 
 
 def sentence_count(text: str) -> int:
