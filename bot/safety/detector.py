@@ -47,7 +47,11 @@ def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detectio
     if not hot:
         return Detection(False, None, None, [], sigs, max(scores.values()))
     sev = {c: _category_severity(by_cat[c]) for c in hot}
-    win = max(hot, key=lambda c: (SEVERITY_RANK[sev[c]], -CATEGORY_PRIORITY[c], scores[c]))
+    # a category the precise layers carry beats one only the encoder suggests
+    lex = {c: any(s.source != "semantic" and s.score >= _SEVERITY_FLOOR for s in by_cat[c])
+           for c in hot}
+    win = max(hot, key=lambda c: (lex[c], SEVERITY_RANK[sev[c]], -CATEGORY_PRIORITY[c],
+                                  scores[c]))
     evidence = [s.evidence for s in by_cat[win]]
     for c in sorted(hot, key=lambda c: -scores[c]):
         if c != win:
@@ -60,13 +64,19 @@ def _semantic_text(text: str, lex: _lexicon.Lexicon) -> str:
     return _MASKED.sub(" ", lex.masked(text)).strip()
 
 
-def _semantic_signals(texts: list[str], lex: _lexicon.Lexicon, raw: str) -> list[Signal]:
+def _semantic_signals(texts: list[str], lex: _lexicon.Lexicon, raw: str,
+                      negated: set[str]) -> list[Signal]:
+    """Encoder matches, damped like the lexicon's: framed text, negated terms."""
     out = []
     frame = lex.framing(raw)
+    framed = bool(frame) and not lex.first_person_clause(raw, 0, len(raw))
     for s in _semantic.signals(texts):
-        if frame and not lex.first_person_clause(raw, 0, len(raw)):
+        if framed:
             s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
                        f"{s.evidence} [framed:{frame}]", s.source)
+        if s.category in negated:  # "我没想过自杀" is close to "我想自杀" for an encoder
+            s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
+                       f"{s.evidence} [negated]", s.source)
         out.append(s)
     return out
 
@@ -75,12 +85,12 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True) -> 
     """Full detection; `semantic=False` gives the lexicon-only baseline."""
     norm = normalize(text)
     lex = _lexicon.lexicon()
-    sigs = lex.scan(norm)
+    sigs, negated = lex.scan_detail(norm)
     if semantic:
         base = norm.variants[0] if norm.variants else norm.text
         sem_text = _semantic_text(base, lex)
         if len(sem_text) >= 2:
-            sigs += _semantic_signals(_semantic.segments(sem_text), lex, base)
+            sigs += _semantic_signals(_semantic.segments(sem_text), lex, base, negated)
     return combine(sigs)
 
 

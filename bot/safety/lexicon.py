@@ -128,19 +128,24 @@ class Lexicon:
 
     # -- matching -----------------------------------------------------------
     def scan(self, norm: Normalized) -> list[Signal]:
+        return self.scan_detail(norm)[0]
+
+    def scan_detail(self, norm: Normalized) -> tuple[list[Signal], set[str]]:
+        """Signals, plus the categories whose only matches were negated."""
         best: dict[str, Signal] = {}
+        negated: set[str] = set()
         for variant, text in enumerate(norm.all_texts):
             masked = self.masked(text)
             frame = self.framing(text)
             now = bool(self.now.search(text)) if self.now else False
             for rule in self.rules:
-                sig = self._apply(rule, text, masked, frame, now, variant > 0)
+                sig = self._apply(rule, text, masked, frame, now, variant > 0, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):
                     best[rule.id] = sig
-        return list(best.values())
+        return list(best.values()), negated - {s.category for s in best.values()}
 
     def _apply(self, rule: Rule, text: str, masked: str, frame: str | None,
-               now: bool, is_variant: bool) -> Signal | None:
+               now: bool, is_variant: bool, negated: set[str]) -> Signal | None:
         if rule.unless is not None and rule.unless.search(text):
             return None
         if rule.also is not None and not rule.also.search(text):
@@ -148,6 +153,7 @@ class Lexicon:
         target = text if rule.strong else masked
         for m in rule.regex.finditer(target):
             if rule.negatable and self.negated(target, m.start()):
+                negated.add(rule.category)
                 continue
             return self._signal(rule, text, m, frame, now, is_variant)
         return None
