@@ -32,6 +32,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -563,20 +564,36 @@ async def _in_db_session(func: Callable[..., str], *args: Any) -> str | None:
         return None
 
 
+# One thread, so checking a flood's messages can use at most one core: other users keep the
+# rest (and Rasa's default thread pool stays free). Repeated texts are checked once.
+_SAFETY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telegram-flood-safety")
+_RISK_CACHE: OrderedDict[str, bool] = OrderedDict()
+
+
 async def _safety_exempt(inbound: Inbound) -> bool:
     """Flood limits never drop a message the risk detector would escalate."""
     if not inbound.text:
         return False
+    risky = _RISK_CACHE.get(inbound.text)
+    if risky is None:
+        loop = asyncio.get_running_loop()
+        risky = await loop.run_in_executor(_SAFETY_POOL, _escalates, inbound.text)
+        _RISK_CACHE[inbound.text] = risky
+        if len(_RISK_CACHE) > 2048:
+            _RISK_CACHE.popitem(last=False)
+    if risky:
+        logger.warning("telegram: flooded message from %s passed: risk detected",
+                       inbound.conversation_id)
+    return risky
+
+
+def _escalates(message_text: str) -> bool:
     try:
         from bot.safety import detect
     except ImportError:
         return False
     try:
-        detection = await asyncio.to_thread(detect, inbound.text, None)
+        return bool(detect(message_text, None).escalate)
     except Exception:
         logger.exception("telegram: risk check of a flooded message failed")
         return False
-    if detection.escalate:
-        logger.warning("telegram: flooded message from %s passed: risk detected",
-                       inbound.conversation_id)
-    return bool(detection.escalate)

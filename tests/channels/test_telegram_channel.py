@@ -34,6 +34,17 @@ async def _settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
 
 
+@pytest.fixture
+def cheap_safety(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in risk detector: these tests are about the channel, not the detector (whose
+    first call loads its models and would dominate the timings)."""
+    fake_safety = types.ModuleType("bot.safety")
+    fake_safety.detect = lambda text, role=None: types.SimpleNamespace(  # type: ignore[attr-defined]
+        escalate="不想活" in text)
+    monkeypatch.setitem(sys.modules, "bot.safety", fake_safety)
+    monkeypatch.setattr(channel_module, "_RISK_CACHE", channel_module.OrderedDict())
+
+
 # --------------------------------------------------------------------------- the secret
 async def test_wrong_or_missing_secret_is_refused(telegram_env: FakeTelegram) -> None:
     async with ChannelServer() as srv:
@@ -263,8 +274,10 @@ async def test_a_long_reply_is_split_cleanly(telegram_env: FakeTelegram) -> None
 
 
 # --------------------------------------------------------------------------- flood
-async def test_one_users_flood_does_not_starve_another(telegram_env: FakeTelegram) -> None:
-    agent = StubAgent(delay=0.05)
+async def test_one_users_flood_does_not_starve_another(
+    telegram_env: FakeTelegram, cheap_safety: None
+) -> None:
+    agent = StubAgent(delay=0.1)  # the flooding user's 8 allowed messages take ≥ 0.8 s
     async with ChannelServer(agent=agent) as srv:
         flood = [asyncio.ensure_future(srv.post(text_update(41, f"啊{i}"))) for i in range(50)]
         await asyncio.sleep(0.02)
@@ -273,14 +286,18 @@ async def test_one_users_flood_does_not_starve_another(telegram_env: FakeTelegra
         reply = await telegram_env.wait_for("sendMessage", lambda c: c.params["chat_id"] == 42)
         latency = reply.time - start
         statuses = await asyncio.gather(*flood)
-        await _settle(0.6)
-    print(f"\nother user's reply latency during a 50-update flood: {latency * 1000:.0f} ms")
+        await _settle(0.3)
+    flooded_replies = [c.time for c in telegram_env.calls("sendMessage")
+                       if c.params["chat_id"] == 41 and c.params["text"].startswith("收到")]
+    print(f"\nother user's reply latency during a 50-update flood: {latency * 1000:.0f} ms; "
+          f"flooding user's last reply after {(flooded_replies[-1] - start) * 1000:.0f} ms")
     assert other == 200 and set(statuses) == {200}
-    assert latency < 0.5
+    assert reply.time < flooded_replies[-1]  # served before the flood was worked off
+    assert latency < 0.6
     flooded = telegram_env.sent_texts(41)
     assert flooded.count(text("flood.slow_down", "zh")) == 1  # told once, not 42 times
     handled = [m for m in agent.handled if m.sender_id == "telegram:41"]
-    assert len(handled) == 8  # the burst; the rest dropped
+    assert 8 <= len(handled) <= 9  # the burst (+1 refilled while 50 arrive); the rest dropped
 
 
 async def test_a_users_updates_are_handled_in_order(telegram_env: FakeTelegram) -> None:
@@ -295,12 +312,8 @@ async def test_a_users_updates_are_handled_in_order(telegram_env: FakeTelegram) 
 
 
 async def test_a_flood_never_drops_a_disclosure(
-    telegram_env: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+    telegram_env: FakeTelegram, cheap_safety: None
 ) -> None:
-    fake_safety = types.ModuleType("bot.safety")
-    fake_safety.detect = lambda text, role=None: types.SimpleNamespace(  # type: ignore[attr-defined]
-        escalate="不想活" in text)
-    monkeypatch.setitem(sys.modules, "bot.safety", fake_safety)
     agent = StubAgent()
     async with ChannelServer(TelegramInput(burst=2, rate=0.01), agent) as srv:
         for i in range(5):

@@ -115,7 +115,9 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._failures: list[_Failure] = []
-        self._changed = asyncio.Condition()
+        # A fresh Event per change (no Condition: cancelling Condition.wait inside wait_for
+        # can leave its lock released twice when a long poll's client goes away).
+        self._changed: asyncio.Event | None = None
         self._poll_generation = 0
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -191,19 +193,15 @@ class FakeTelegram:
     ) -> Call:
         """Wait until ``count`` successful calls of ``method`` match; return the last match."""
         deadline = time.monotonic() + timeout
-        async with self._changed:
-            while True:
-                found = [c for c in self.calls(method) if predicate is None or predicate(c)]
-                if len(found) >= count:
-                    return found[count - 1]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [(c.method, c.params) for c in self.log[-10:]]
-                    raise TimeoutError(f"no {count}×{method} matched in {timeout}s; last: {seen}")
-                try:
-                    await asyncio.wait_for(self._changed.wait(), remaining)
-                except asyncio.TimeoutError:
-                    pass
+        while True:
+            found = [c for c in self.calls(method) if predicate is None or predicate(c)]
+            if len(found) >= count:
+                return found[count - 1]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [(c.method, c.params) for c in self.log[-10:]]
+                raise TimeoutError(f"no {count}×{method} matched in {timeout}s; last: {seen}")
+            await self._wait_change(remaining)
 
     def fail_next(
         self,
@@ -262,8 +260,18 @@ class FakeTelegram:
             return resp.status
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def _wait_change(self, timeout: float) -> None:
+        """Sleep until the next recorded call or queued update, or ``timeout``."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._changed.wait(), max(timeout, 0))
+        except asyncio.TimeoutError:
+            pass
 
     # ------------------------------------------------------------------ request parsing
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -469,15 +477,11 @@ class FakeTelegram:
         generation = self._poll_generation
         await self._notify()  # wakes an older long poll so it ends with 409, like Telegram
         deadline = time.monotonic() + timeout
-        async with self._changed:
-            while not self._updates and time.monotonic() < deadline:
-                if generation != self._poll_generation:
-                    raise _ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                         "make sure that only one bot instance is running")
-                try:
-                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
-                except asyncio.TimeoutError:
-                    break
+        while not self._updates and time.monotonic() < deadline:
+            await self._wait_change(deadline - time.monotonic())
+            if not self._updates and generation != self._poll_generation:
+                raise _ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                     "make sure that only one bot instance is running")
         return self._updates[:limit]
 
     # ------------------------------------------------------------------ control routes
