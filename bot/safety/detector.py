@@ -10,8 +10,7 @@ from typing import Iterable
 from . import lexicon as _lexicon
 from . import semantic as _semantic
 from .normalize import normalize
-from .types import (CATEGORY_PRIORITY, NONE, SEVERITY_RANK, THRESHOLD, Detection,
-                    Signal)
+from .types import CATEGORY_PRIORITY, NONE, SEVERITY_RANK, THRESHOLD, Detection, Signal
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +73,12 @@ def _semantic_signals(texts: list[str], lex: _lexicon.Lexicon, raw: str,
         if framed:
             s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
                        f"{s.evidence} [framed:{frame}]", s.source)
-        if s.category in negated:  # "我没想过自杀" is close to "我想自杀" for an encoder
+        # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
+        why = "negated" if s.category in negated else (
+            "damped" if lex.damped(s.category, raw) else None)
+        if why:
             s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
-                       f"{s.evidence} [negated]", s.source)
+                       f"{s.evidence} [{why}]", s.source)
         out.append(s)
     return out
 

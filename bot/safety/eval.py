@@ -67,8 +67,8 @@ class Metrics:
 
 def metrics(rows: Sequence[dict], preds: Sequence[Detection]) -> Metrics:
     """Pure: gold rows (escalate/category/severity) against detections."""
-    pos = [(r, d) for r, d in zip(rows, preds) if r["escalate"]]
-    neg = [(r, d) for r, d in zip(rows, preds) if not r["escalate"]]
+    pos = [(r, d) for r, d in zip(rows, preds, strict=True) if r["escalate"]]
+    neg = [(r, d) for r, d in zip(rows, preds, strict=True) if not r["escalate"]]
     hits = [(r, d) for r, d in pos if d.escalate]
     by_cat = {c: _recall([p for p in pos if p[0]["category"] == c]) for c in CATEGORIES}
     by_sev = {s: _recall([p for p in pos if p[0]["severity"] == s]) for s in SEVERITIES}
@@ -110,7 +110,10 @@ def load(paths: Iterable[str]) -> list[dict]:
     return rows
 
 
-def run(rows: Sequence[dict], fn: Callable[[str, str | None], Detection]) -> tuple[list[Detection], list[float]]:
+Detector = Callable[[str, "str | None"], Detection]
+
+
+def run(rows: Sequence[dict], fn: Detector) -> tuple[list[Detection], list[float]]:
     preds, times = [], []
     for r in rows:
         t = time.perf_counter()

@@ -76,6 +76,7 @@ class Lexicon:
         self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
         self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
         self.now = _opt(data["now"], s)
+        self.semantic_damp = {c: _opt(v, s) for c, v in (data.get("semantic_damp") or {}).items()}
         self.rules = [self._rule(r) for r in data["rules"]]
 
     def _rule(self, r: dict) -> Rule:
@@ -108,6 +109,11 @@ class Lexicon:
             if rx is not None and rx.search(text):
                 return name
         return None
+
+    def damped(self, category: str, text: str) -> bool:
+        """A cue that makes an encoder match for this category implausible (不小心)."""
+        rx = self.semantic_damp.get(category)
+        return bool(rx is not None and rx.search(text))
 
     def negated(self, text: str, start: int) -> bool:
         head = text[:start]

@@ -205,8 +205,11 @@ def _tokens(text: str, res: _Resources) -> list[tuple[str, str, bool]]:
     cjk_idx = [i for i, t in enumerate(out) if _CJK_RE.fullmatch(t[0])]
     if cjk_idx:
         # phrase-aware reading of the Chinese characters (polyphones: 了 le, 行 xing)
-        readings = lazy_pinyin("".join(out[i][0] for i in cjk_idx), errors=lambda x: [""] * len(x))
-        for i, r in zip(cjk_idx, readings):
+        chars = "".join(out[i][0] for i in cjk_idx)
+        readings = lazy_pinyin(chars, errors=lambda x: [""] * len(x))
+        if len(readings) != len(cjk_idx):  # never expected; read char by char
+            readings = [(lazy_pinyin(c) or [""])[0] for c in chars]
+        for i, r in zip(cjk_idx, readings, strict=True):
             out[i] = (out[i][0], r.replace("ü", "v"), False)
     return out
 
