@@ -400,10 +400,10 @@ class TelegramInput(InputChannel):
         if not payload:
             await self._answer(inbound, text("button.expired", self._language(inbound)))
             return
-        await self._answer(inbound)
+        await self._answer(inbound)  # stops the button's spinner at once
         if inbound.message_id is not None:  # an answered question loses its buttons
-            await _best_effort(out.remove_keyboard(inbound.chat_id, inbound.message_id),
-                               "removing a keyboard")
+            self._spawn(_best_effort(out.remove_keyboard(inbound.chat_id, inbound.message_id),
+                                     "removing a keyboard"))
         await self._to_rasa(inbound, payload, on_new_message)
 
     async def _to_rasa(self, inbound: Inbound, message_text: str,

@@ -73,13 +73,17 @@ async def default_reply(message: UserMessage) -> None:
 class ChannelServer:
     """``async with ChannelServer(channel, agent) as srv: srv.webhook_url``."""
 
-    def __init__(self, channel: TelegramInput | None = None, agent: StubAgent | None = None):
+    def __init__(self, channel: TelegramInput | None = None, agent: StubAgent | None = None,
+                 app: Sanic | None = None):
+        """``app``: an app whose channels are already registered (e.g. Rasa's own)."""
         self.channel = channel or TelegramInput()
         self.agent = agent or StubAgent()
         self.port = free_port()
-        self.app = Sanic(f"peiban_test_{uuid.uuid4().hex[:10]}")
+        if app is None:
+            app = Sanic(f"peiban_test_{uuid.uuid4().hex[:10]}")
+            register([self.channel], app, route="/webhooks/")
+        self.app = app
         self.app.ctx.agent = self.agent
-        register([self.channel], self.app, route="/webhooks/")
         self._server: Any = None
         self.http: aiohttp.ClientSession | None = None
 

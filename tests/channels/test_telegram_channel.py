@@ -392,3 +392,24 @@ async def test_output_channel_outside_a_request(telegram_env: FakeTelegram) -> N
     await output.send_text_message("telegram:79", "after a flood wait")
     assert telegram_env.sent_texts(77) == ["今天过得怎么样？", "想聊聊吗？"]
     assert telegram_env.sent_texts(79) == ["after a flood wait"]
+
+
+# --------------------------------------------------------------------------- Rasa's wiring
+async def test_rasa_mounts_the_channel_from_credentials_yml(telegram_env: FakeTelegram) -> None:
+    """Rasa's own loader and app factory (as `rasa run --credentials credentials.yml`)."""
+    from pathlib import Path
+
+    from rasa.core.run import configure_app, create_http_input_channels
+
+    credentials = Path(__file__).resolve().parents[2] / "credentials.yml"
+    channels = create_http_input_channels(None, str(credentials))
+    telegram_channels = [c for c in channels if isinstance(c, TelegramInput)]
+    assert len(telegram_channels) == 1, "credentials.yml must list bot.channels.telegram"
+    app = configure_app(channels, enable_api=True, route="/webhooks/")
+    async with ChannelServer(telegram_channels[0], app=app) as srv:
+        assert await srv.post(text_update(51, "你好"), secret="nope") == 403
+        assert await srv.post(text_update(51, "你好")) == 200
+        await telegram_env.wait_for("sendMessage")
+        async with srv.http.get(srv.url + "/webhooks/telegram/") as resp:
+            assert (await resp.json())["status"] == "ok"
+    assert telegram_env.sent_texts(51) == ["收到：你好"]

@@ -119,6 +119,7 @@ class FakeTelegram:
         # can leave its lock released twice when a long poll's client goes away).
         self._changed: asyncio.Event | None = None
         self._poll_generation = 0
+        self._closing = False
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
 
@@ -146,6 +147,7 @@ class FakeTelegram:
         return app
 
     async def start(self) -> Self:
+        self._closing = False
         if not self.port:
             self.port = free_port(self.host)
         self._runner = web.AppRunner(self.make_app(), access_log=None)
@@ -154,6 +156,8 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        self._closing = True
+        await self._notify()  # ends pending long polls now rather than at loop teardown
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -477,7 +481,7 @@ class FakeTelegram:
         generation = self._poll_generation
         await self._notify()  # wakes an older long poll so it ends with 409, like Telegram
         deadline = time.monotonic() + timeout
-        while not self._updates and time.monotonic() < deadline:
+        while not self._updates and time.monotonic() < deadline and not self._closing:
             await self._wait_change(deadline - time.monotonic())
             if not self._updates and generation != self._poll_generation:
                 raise _ApiError(409, "Conflict: terminated by other getUpdates request; "
