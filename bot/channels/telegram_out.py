@@ -59,8 +59,17 @@ def build_bot(token: str | None = None, base_url: str | None = None) -> telegram
     token = token or conf.telegram_token
     if not token:
         raise RuntimeError("TELEGRAM_TOKEN is not set")
+    _quiet_http_logs()
     return telegram.Bot(token, base_url=base_url or conf.telegram_api_base_url
                         or DEFAULT_API_BASE_URL)
+
+
+def _quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs contain the bot token."""
+    for name in ("httpx", "httpcore"):
+        log = logging.getLogger(name)
+        if log.getEffectiveLevel() < logging.WARNING:
+            log.setLevel(logging.WARNING)
 
 
 _bots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], telegram.Bot]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import time
 import types
@@ -86,7 +87,10 @@ async def test_polling_secret_derived_from_token(
 
 
 # --------------------------------------------------------------------------- text
-async def test_chinese_text_gets_a_chinese_reply(telegram_env: FakeTelegram) -> None:
+async def test_chinese_text_gets_a_chinese_reply(
+    telegram_env: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     async with ChannelServer() as srv:
         assert await srv.post(text_update(4242, "我今天有点难过")) == 200
         call = await telegram_env.wait_for("sendMessage")
@@ -99,6 +103,7 @@ async def test_chinese_text_gets_a_chinese_reply(telegram_env: FakeTelegram) -> 
     assert message.metadata["language_code"] == "zh-hans"
     assert message.metadata["telegram"]["chat_id"] == 4242
     assert message.metadata["telegram"]["message_id"]
+    assert telegram_env.token.split(":")[1] not in caplog.text  # httpx logs URLs with it
 
 
 async def test_english_text_and_edited_message(telegram_env: FakeTelegram) -> None:

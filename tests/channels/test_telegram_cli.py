@@ -131,3 +131,25 @@ async def test_the_command_line_entry_point(telegram_env: FakeTelegram) -> None:
     assert proc.returncode == 0, err.decode()
     assert b"webhook set for @peiban_test_bot" in out
     assert telegram_env.webhook["secret_token"] == "test-secret_123"
+
+
+async def test_poll_as_a_process_stops_cleanly_on_sigterm(telegram_env: FakeTelegram) -> None:
+    """What `make run` starts: `python -m bot telegram poll`."""
+    import signal
+
+    async with ChannelServer() as srv:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "telegram", "poll", "--rasa-url", srv.url,
+            "--timeout", "2", cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            assert b"polling Telegram as @peiban_test_bot" in line, line
+            telegram_env.enqueue_update(text_update(65, "晚上好"))
+            await telegram_env.wait_for("sendMessage", timeout=15)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 15)
+    assert code == 0
+    assert telegram_env.sent_texts(65) == ["收到：晚上好"]
