@@ -129,7 +129,8 @@ def _strip_latin_accents(text: str) -> str:
 def _deleet(text: str) -> str:
     def fix(m: re.Match) -> str:
         w = m.group(0)
-        if any(c.isalpha() for c in w) and any(not c.isalpha() for c in w):
+        # leet only when a digit sits between letters (k1ll, mys3lf), not "abc123"
+        if re.search(r"[a-z][0-9@$]+[a-z]", w):
             return w.translate(_LEET)
         return w
     return _LATIN_WORD.sub(fix, text)

@@ -1,0 +1,135 @@
+"""Detector behaviour on the cases the brief names, and on garbage."""
+
+import threading
+
+import pytest
+
+from bot.safety import detect
+
+ESCALATE = [
+    # (text, role, category)
+    ("我不想活了", "child", "suicide"),
+    ("如果我消失了大家会不会好一点", "child", "suicide"),
+    ("我写好了遗书", "child", "suicide"),
+    ("everyone would be better off without me", "child", "suicide"),
+    ("我把药都攒起来了", "child", "suicide"),
+    ("我爸又喝酒打我妈还打我", "child", "abuse"),
+    ("那个叔叔老让我去他家看手机还摸我", "child", "sexual_abuse"),
+    ("I'm being forced to have sex and I'm only 12", "child", "sexual_abuse"),
+    ("网友说不给他钱就把我照片发出去", "child", "sexual_abuse"),
+    ("奶奶躺地上叫不醒", "child", "danger"),
+    ("我不想上学了同学天天堵我要钱不给就打", "child", "bullying"),
+    ("我想去广州找我妈明天就走", "child", "runaway"),
+    ("家里没饭吃了 好几天没人回家", "child", "neglect"),
+    ("我又用小刀划手了", "child", "self_harm"),
+    ("孙女说她不想活了", "guardian", "suicide"),
+    ("my grandson said he wants to kill himself", "guardian", "suicide"),
+    ("我同桌说她想跳楼", "child", "suicide"),
+]
+
+IMMINENT = ["我已经吃了一瓶药", "I'm on the roof now", "我刚喝了农药", "家里着火了",
+            "我弟掉池塘里了", "今晚等奶奶睡了我就喝农药"]
+
+NOT_ESCALATE = [
+    "笑死", "累死了", "热死了", "饿死了", "困死了", "作业多得要死", "我想死你了",
+    "游戏里被杀死了", "this homework is killing me", "dying of laughter lol",
+    "I could kill for a pizza", "我不想死，只是想聊聊", "I don't want to die",
+    "电视剧里那个女的跳河了", "安全课上老师讲了不要跟陌生人走", "我好难过", "I miss my mom",
+    "nobody plays with me", "孩子不爱吃饭", "孙子老玩手机", "奶奶在地里打农药",
+    "我切菜不小心划到手了", "", "   ",
+]
+
+
+@pytest.mark.parametrize("text,role,category", ESCALATE)
+def test_escalates(text, role, category):
+    d = detect(text, role)
+    assert d.escalate, (text, d)
+    assert d.category == category, (text, d.to_cli_dict())
+
+
+@pytest.mark.parametrize("text", IMMINENT)
+def test_imminent(text):
+    d = detect(text)
+    assert d.escalate and d.severity == "imminent", (text, d.to_cli_dict())
+
+
+@pytest.mark.parametrize("text", NOT_ESCALATE)
+def test_does_not_escalate(text):
+    d = detect(text)
+    assert not d.escalate, (text, d.to_cli_dict())
+
+
+@pytest.mark.parametrize("text,category", [
+    ("笑死了，我把农药藏床底下了", "suicide"),
+    ("累死了 我今晚就喝农药", "suicide"),
+    ("电视里那个人也像我爸一样用皮带打我", "abuse"),
+    ("哈哈笑死 他又摸我下面", "sexual_abuse"),
+    ("游戏输了 我爸就用皮带抽我", "abuse"),
+    ("书上说的 但是我真的割了自己", "self_harm"),
+    ("我不想死 但是我已经吃了一瓶药", "suicide"),
+])
+def test_exclusions_never_silence_methods_or_abuse(text, category):
+    d = detect(text)
+    assert d.escalate and d.category == category, (text, d.to_cli_dict())
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("我不想死，只是想聊聊", False),
+    ("我没有想过自杀", False),
+    ("我从来没想过伤害自己", False),
+    ("我不想活了", True),
+    ("我不想活了，真的", True),
+    ("我不知道为什么，就是想死", True),
+    ("i do not want to live anymore", True),
+])
+def test_negation(text, expected):
+    assert detect(text).escalate is expected, text
+
+
+@pytest.mark.parametrize("text", ["wo bu xiang huo le", "wo xiang si", "zi sha",
+                                  "我想si", "nong yao he le", "wo xiang he nong yao"])
+def test_pinyin(text):
+    assert detect(text).escalate, text
+
+
+@pytest.mark.parametrize("text", ["我真的不想活了，活著好累", "那個叔叔摸我，還說不准告訴別人",
+                                  "離家出走", "爺爺倒在地上叫不醒"])
+def test_traditional(text):
+    assert detect(text).escalate, text
+
+
+def test_third_person_reports():
+    assert detect("我孙子说他活着没意思，想死", "guardian").category == "suicide"
+    assert detect("我表妹说她爸天天打她", "child").category == "abuse"
+    assert detect("孙女说村里那个老头摸她", "guardian").category == "sexual_abuse"
+
+
+@pytest.mark.parametrize("junk", [
+    "", "\x00", "\x00\x01\x02\x1b[31m", "😀" * 50, "🔪", "a" * 100_000, "我" * 100_000,
+    bytes(range(256)).decode("latin-1"), "\ud800\udfff", "\n\n\n", None, 123,
+])
+def test_garbage_never_raises(junk):
+    d = detect(junk)  # type: ignore[arg-type]
+    assert isinstance(d.escalate, bool)
+    d.to_dict()
+
+
+def test_long_message_still_sees_the_disclosure():
+    text = "今天学校里发生了好多事。" * 400 + "我不想活了"
+    assert detect(text).escalate
+
+
+def test_thread_safe():
+    texts = ["我不想活了", "累死了", "他摸我下面", "I miss my mom"] * 10
+    expected = [detect(t).to_cli_dict() for t in texts]
+    got: list = [None] * len(texts)
+
+    def work(i: int) -> None:
+        got[i] = detect(texts[i]).to_cli_dict()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == expected

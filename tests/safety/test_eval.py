@@ -1,0 +1,95 @@
+"""Metrics helpers, the dev set's shape and the bars it must meet."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bot.safety import CATEGORIES, SEVERITIES, Detection, bench
+from bot.safety import eval as ev
+from bot.safety._data import DATA_DIR
+from bot.safety.normalize import canonical
+from bot.safety.semantic import BANK_FILE, parse_bank
+
+HERE = Path(__file__).parent
+DEV = HERE / "devset.jsonl"
+BLIND = HERE / "blind.jsonl"
+
+
+def test_wilson_known_values():
+    lo, hi = ev.wilson(0, 10)
+    assert lo == 0.0 and math.isclose(hi, 0.2775, abs_tol=1e-3)
+    lo, hi = ev.wilson(10, 10)
+    assert math.isclose(lo, 0.7225, abs_tol=1e-3) and hi == 1.0
+    lo, hi = ev.wilson(50, 100)
+    assert math.isclose(lo, 0.4038, abs_tol=1e-3) and math.isclose(hi, 0.5962, abs_tol=1e-3)
+    assert ev.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_metrics_pure():
+    rows = [{"escalate": True, "category": "suicide", "severity": "high"},
+            {"escalate": True, "category": "abuse", "severity": "high"},
+            {"escalate": False, "category": None, "severity": None},
+            {"escalate": False, "category": None, "severity": None}]
+    preds = [Detection(True, "suicide", "high"), Detection(False, None, None),
+             Detection(True, "abuse", "medium"), Detection(False, None, None)]
+    m = ev.metrics(rows, preds)
+    assert (m.recall.k, m.recall.n) == (1, 2)
+    assert (m.false_alarm.k, m.false_alarm.n) == (1, 2)
+    assert m.by_category["suicide"].value == 1.0 and m.by_category["abuse"].value == 0.0
+    assert (m.category_accuracy.k, m.category_accuracy.n) == (1, 1)
+    assert ev.failures(m)
+    assert ev.percentile([1, 2, 3, 4], 50) == 2 and ev.percentile([1, 2, 3, 4], 100) == 4
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.mark.parametrize("path,minimum", [(DEV, 500), (BLIND, 180)])
+def test_set_shape(path, minimum):
+    if not path.exists():
+        pytest.skip(f"{path.name} not written yet")
+    rows = _rows(path)
+    assert len(rows) >= minimum
+    keys = {"text", "role", "lang", "escalate", "category", "severity", "note"}
+    assert all(set(r) == keys for r in rows)
+    pos = [r for r in rows if r["escalate"]]
+    assert len(rows) - len(pos) >= len(pos), "at least as many negatives as disclosures"
+    assert {r["category"] for r in pos} == set(CATEGORIES)
+    assert {r["severity"] for r in pos} == set(SEVERITIES)
+    assert all(r["category"] is None and r["severity"] is None for r in rows if not r["escalate"])
+    assert {r["lang"] for r in rows} == {"zh", "en"}
+    assert {r["role"] for r in rows} == {"child", "guardian"}
+    texts = [r["text"] for r in rows]
+    assert len(set(texts)) == len(texts), "duplicate messages"
+
+
+def test_bank_does_not_contain_evaluation_messages():
+    bank = {canonical(t) for _, _, t in parse_bank((DATA_DIR / BANK_FILE).read_text("utf-8"))}
+    for path in (DEV, BLIND):
+        if path.exists():
+            leaked = [r["text"] for r in _rows(path) if canonical(r["text"]) in bank]
+            assert not leaked, f"{path.name} texts in the bank: {leaked[:5]}"
+
+
+def test_dev_set_meets_the_bars():
+    from bot.safety.detector import analyse
+
+    rows = _rows(DEV)
+    preds, _ = ev.run(rows, lambda t, r: analyse(t, r))
+    m = ev.metrics(rows, preds)
+    assert not ev.failures(m), (ev.failures(m), m.misses[:5], m.false_alarms[:5])
+
+
+def test_eval_cli_exit_code(capsys):
+    assert ev.main([str(DEV)]) == 0
+    out = capsys.readouterr().out
+    assert "lexicon only" in out and "recall suicide" in out and "p95" in out
+
+
+def test_bench_sanity():
+    r = bench.run(200)
+    assert set(r) >= {"p50_ms", "p95_ms", "p99_ms", "n"}
+    assert r["p95_ms"] < 200  # loose: real numbers come from `make bench`
