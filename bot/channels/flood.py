@@ -7,6 +7,8 @@
   time and in arrival order (Rasa's tracker is per conversation anyway), while different users
   run concurrently.
 - :class:`RecentSet` — a bounded "seen before" set (update ids, declined chats).
+- :func:`is_risky` — would the risk detector escalate this text? Limits never drop such a
+  message.
 
 All are in-memory and per process: the Rasa server is one process and the limits protect it.
 """
@@ -14,12 +16,16 @@ All are in-memory and per process: the Rasa server is one process and the limits
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
+
+logger = logging.getLogger(__name__)
 
 
 class Verdict(Enum):
@@ -125,3 +131,35 @@ class RecentSet:
 
     def discard(self, key: Hashable) -> None:
         self._keys.pop(key, None)
+
+
+# One thread, so checking a flood's messages can use at most one core's worth of detector
+# calls: other users keep the event loop and Rasa's default thread pool. Repeated texts (a key
+# held down) are checked once.
+_SAFETY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flood-safety")
+_RISK_CACHE: OrderedDict[str, bool] = OrderedDict()
+_RISK_CACHE_SIZE = 2048
+
+
+async def is_risky(text: str) -> bool:
+    """True when ``bot.safety.detect`` escalates ``text`` (False if it is unavailable)."""
+    risky = _RISK_CACHE.get(text)
+    if risky is None:
+        loop = asyncio.get_running_loop()
+        risky = await loop.run_in_executor(_SAFETY_POOL, _escalates, text)
+        _RISK_CACHE[text] = risky
+        if len(_RISK_CACHE) > _RISK_CACHE_SIZE:
+            _RISK_CACHE.popitem(last=False)
+    return risky
+
+
+def _escalates(text: str) -> bool:
+    try:
+        from bot.safety import detect
+    except ImportError:
+        return False
+    try:
+        return bool(detect(text, None).escalate)
+    except Exception:
+        logger.exception("risk check of a flooded message failed")
+        return False

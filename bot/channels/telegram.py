@@ -32,7 +32,6 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +43,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 
 from bot.channels import telegram_out as out
-from bot.channels.flood import FloodGate, KeyedLocks, RecentSet, Verdict
+from bot.channels.flood import FloodGate, KeyedLocks, RecentSet, Verdict, is_risky
 from bot.channels.texts import language_from_code, language_of_text, text
 
 logger = logging.getLogger(__name__)
@@ -564,36 +563,10 @@ async def _in_db_session(func: Callable[..., str], *args: Any) -> str | None:
         return None
 
 
-# One thread, so checking a flood's messages can use at most one core: other users keep the
-# rest (and Rasa's default thread pool stays free). Repeated texts are checked once.
-_SAFETY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telegram-flood-safety")
-_RISK_CACHE: OrderedDict[str, bool] = OrderedDict()
-
-
 async def _safety_exempt(inbound: Inbound) -> bool:
     """Flood limits never drop a message the risk detector would escalate."""
-    if not inbound.text:
+    if not inbound.text or not await is_risky(inbound.text):
         return False
-    risky = _RISK_CACHE.get(inbound.text)
-    if risky is None:
-        loop = asyncio.get_running_loop()
-        risky = await loop.run_in_executor(_SAFETY_POOL, _escalates, inbound.text)
-        _RISK_CACHE[inbound.text] = risky
-        if len(_RISK_CACHE) > 2048:
-            _RISK_CACHE.popitem(last=False)
-    if risky:
-        logger.warning("telegram: flooded message from %s passed: risk detected",
-                       inbound.conversation_id)
-    return risky
-
-
-def _escalates(message_text: str) -> bool:
-    try:
-        from bot.safety import detect
-    except ImportError:
-        return False
-    try:
-        return bool(detect(message_text, None).escalate)
-    except Exception:
-        logger.exception("telegram: risk check of a flooded message failed")
-        return False
+    logger.warning("telegram: flooded message from %s passed: risk detected",
+                   inbound.conversation_id)
+    return True

@@ -163,10 +163,13 @@ async def test_proxy_when_rasa_is_down() -> None:
         await runner.cleanup()
 
 
-async def test_proxy_flood_gets_429_others_unaffected(site: Site) -> None:
+async def test_proxy_flood_gets_429_others_unaffected(site: Site, cheap_safety: None) -> None:
     results = [await _post(site, {"sender": SENDER, "message": f"{i}"}) for i in range(10)]
     assert [s for s, _ in results].count(429) == 2
     assert (await _post(site, {"sender": "another-sender-0001", "message": "hi"}))[0] == 200
+    # over the limit, but a disclosure always goes through
+    assert (await _post(site, {"sender": SENDER, "message": "我不想活了"}))[0] == 200
+    assert site.rasa.requests[-1]["message"] == "我不想活了"
 
 
 async def test_page_and_static_files_with_strict_csp(site: Site) -> None:

@@ -35,17 +35,6 @@ async def _settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
 
 
-@pytest.fixture
-def cheap_safety(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stand-in risk detector: these tests are about the channel, not the detector (whose
-    first call loads its models and would dominate the timings)."""
-    fake_safety = types.ModuleType("bot.safety")
-    fake_safety.detect = lambda text, role=None: types.SimpleNamespace(  # type: ignore[attr-defined]
-        escalate="不想活" in text)
-    monkeypatch.setitem(sys.modules, "bot.safety", fake_safety)
-    monkeypatch.setattr(channel_module, "_RISK_CACHE", channel_module.OrderedDict())
-
-
 # --------------------------------------------------------------------------- the secret
 async def test_wrong_or_missing_secret_is_refused(telegram_env: FakeTelegram) -> None:
     async with ChannelServer() as srv:
