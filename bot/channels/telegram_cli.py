@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections import deque
@@ -33,6 +34,7 @@ from bot.channels.telegram_out import build_bot, retry_after_seconds
 logger = logging.getLogger("bot.channels.telegram_cli")
 
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
 DELIVERY_DEADLINE = 120.0  # keep retrying an update this long while Rasa (re)starts
 
 
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:  # e.g. no token configured
         print(str(exc), file=sys.stderr)
         return 2
+    except TelegramError as exc:
+        print(f"Telegram said: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,6 +106,10 @@ async def set_webhook(args: argparse.Namespace) -> int:
         print("TELEGRAM_SECRET_TOKEN is not set. Generate one, e.g.\n"
               "  python -c 'import secrets; print(secrets.token_urlsafe(32))'\n"
               "and set it for the Rasa server too.", file=sys.stderr)
+        return 2
+    if not SECRET_RE.match(conf.telegram_secret_token):
+        print("TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ - (1-256 characters).",
+              file=sys.stderr)
         return 2
     url = webhook_url(url)
     if not url.startswith("https://"):

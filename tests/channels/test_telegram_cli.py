@@ -36,6 +36,22 @@ async def test_set_webhook_needs_an_explicit_secret(
     assert telegram_env.calls("setWebhook") == []
 
 
+async def test_set_webhook_checks_the_secret_and_reports_api_errors(
+    telegram_env: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from bot.config import settings
+
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "has spaces!")
+    settings.cache_clear()
+    assert await asyncio.to_thread(_run, ["set-webhook", "https://pb.example"]) == 2
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "ok-secret")
+    settings.cache_clear()
+    telegram_env.fail_next(1, 400, description="Bad Request: bad webhook: Failed to resolve host",
+                           method="setWebhook")
+    assert await asyncio.to_thread(_run, ["set-webhook", "https://pb.example"]) == 1
+    assert "failed to resolve host" in capsys.readouterr().err.lower()
+
+
 async def test_set_info_and_delete_webhook(
     telegram_env: FakeTelegram, capsys: pytest.CaptureFixture
 ) -> None:
