@@ -235,6 +235,9 @@ class ActionExerciseEnd(Action):
     def name(self) -> str:
         return "action_exercise_end"
 
+    def __init__(self, db: Optional[Database] = None) -> None:
+        self.db = db or Database()
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
@@ -242,7 +245,19 @@ class ActionExerciseEnd(Action):
         state = tracker.get_slot(STATE)
         if state and state.get("status") == engine.DONE:
             events.append(SlotSet(STATE, None))  # the run row keeps them, encrypted
+        if tracker.get_slot(PLAN_DUE) and not engine.follow_up_hours(
+            content.exercise(tracker.get_slot(EXERCISE_ID) or "") or {}, state or {}
+        ):
+            # The greeting rule only looks for plans while this is true: switch it off
+            # once every plan has been asked about.
+            pending = safely("looking for pending plans", lambda: self._pending(tracker), True)
+            if not pending:
+                events.append(SlotSet(PLAN_DUE, False))
         return events
+
+    def _pending(self, tracker: Tracker) -> bool:
+        with self.db.session() as session:
+            return store.has_pending_plan(session, tracker.sender_id)
 
 
 class ActionResumeExercise(Action):
@@ -292,20 +307,18 @@ class ActionPlanFollowup(Action):
         )
         if onboarding:  # onboarding just asked a question: don't ask a second one
             return [SlotSet(READY, False)]
-        found = safely("loading a due plan", lambda: self._due(tracker), (None, True))
-        due, still_pending = found
+        # `plan_followup_due` is left as it is: the greeting rules are conditioned on it
+        # (action_exercise_end switches it off when no plan is left to ask about).
+        due = safely("loading a due plan", lambda: self._due(tracker), None)
         if due is None:
-            return [SlotSet(READY, False), SlotSet(PLAN_DUE, still_pending)]
+            return [SlotSet(READY, False)]
         ex = content.exercise("plan_check")
         state = engine.new_state(ex, {"plan": {"text": due}})
-        return [SlotSet(EXERCISE_ID, ex["id"]), SlotSet(STATE, state), SlotSet(READY, True),
-                SlotSet(PLAN_DUE, still_pending)]
+        return [SlotSet(EXERCISE_ID, ex["id"]), SlotSet(STATE, state), SlotSet(READY, True)]
 
-    def _due(self, tracker: Tracker) -> tuple[Optional[str], bool]:
+    def _due(self, tracker: Tracker) -> Optional[str]:
         with self.db.session() as session:
             found = store.due_plan(session, tracker.sender_id)
             if found is not None:
                 store.mark_followed_up(session, found[0])
-                session.flush()
-            pending = store.has_pending_plan(session, tracker.sender_id)
-        return (found[1] if found else None), pending
+        return found[1] if found else None

@@ -338,8 +338,7 @@ def plan_story(lang: str) -> dict[str, Any]:
         {"action": "utter_greet"},
         {"action": "action_onboard"},
         {"action": "action_plan_followup"},
-        {"slot_was_set": [{"exercise_id": "plan_check"}, {"exercise_ready": True},
-                          {"plan_followup_due": False}]},
+        {"slot_was_set": [{"exercise_id": "plan_check"}, {"exercise_ready": True}]},
         {"action": "exercise_form"},
         {"active_loop": "exercise_form"},
     ]
@@ -348,8 +347,10 @@ def plan_story(lang: str) -> dict[str, Any]:
         text = _reply(ex, turn, lang)
         steps += _turn(text)
         turn = engine.handle(ex, turn.state, UserInput(text), lang)
+    closing = _closing()
+    closing[-1] = {"slot_was_set": [{"exercise_ready": False}, {"plan_followup_due": False}]}
     return {"story": f"a plan is asked about when the child comes back ({lang})",
-            "steps": steps + _closing()}
+            "steps": steps + closing}
 
 
 FILES = {

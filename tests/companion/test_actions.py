@@ -139,7 +139,7 @@ async def test_stop_then_resume_from_the_slot_and_from_the_database(db: Database
     said = await chat.say("不想做了")
     assert chat.closed and "继续" in said[0]
     assert runs(db)[0].status == "stopped"
-    _, events = await run_action(x.ActionExerciseEnd(), make_tracker(slots=chat.slots))
+    _, events = await run_action(x.ActionExerciseEnd(db), make_tracker(slots=chat.slots))
     assert slots_of(events) == {"exercise_ready": False, "exercise_input": None}
 
     # The slot still holds the state: resume from it.
@@ -235,8 +235,7 @@ async def test_a_plan_is_asked_about_when_the_child_comes_back(db: Database) -> 
 
     greeting = make_tracker(text="你好", intent="greet", slots={"plan_followup_due": True})
     _, events = await run_action(x.ActionPlanFollowup(db), greeting)
-    assert slots_of(events)["exercise_ready"] is False  # not due yet: same session
-    assert slots_of(events)["plan_followup_due"] is True
+    assert slots_of(events) == {"exercise_ready": False}  # not due yet: same session
 
     with db.session() as session:
         session.execute(update(ExerciseRun).values(
@@ -244,11 +243,16 @@ async def test_a_plan_is_asked_about_when_the_child_comes_back(db: Database) -> 
     _, events = await run_action(x.ActionPlanFollowup(db), greeting)
     found = slots_of(events)
     assert found["exercise_ready"] is True and found["exercise_id"] == "plan_check"
-    assert found["plan_followup_due"] is False
-    check = FormChat(db, found)
+    check = FormChat(db, dict(found, plan_followup_due=True))
     said = await check.activate("你好", "greet")
     assert "今晚先做数学" in " ".join(said)
     assert runs(db)[0].followed_up_at is not None
+    await check.say("做到了 😄")
+    assert check.closed
+    _, events = await run_action(x.ActionExerciseEnd(db), make_tracker(slots=check.slots))
+    assert slots_of(events)["plan_followup_due"] is False  # nothing left to ask about
+    _, events = await run_action(x.ActionExerciseEnd(db), make_tracker(slots=chat.slots))
+    assert "plan_followup_due" not in slots_of(events)  # just made a plan: keep asking later
 
 
 async def test_no_plan_question_in_the_middle_of_onboarding(db: Database) -> None:
