@@ -29,8 +29,11 @@ def noisy_or(scores: Iterable[float]) -> float:
 
 
 def _category_severity(sigs: list[Signal]) -> str:
-    strong = [s for s in sigs if s.score >= _SEVERITY_FLOOR] or sigs
-    return max((s.severity for s in strong), key=lambda v: SEVERITY_RANK.get(v, 0))
+    """Most urgent severity among the signals that matter; the precise layers
+    decide when they fired (an encoder neighbour's severity is only a guess)."""
+    precise = [s for s in sigs if s.source != "semantic" and s.score >= _SEVERITY_FLOOR]
+    pool = precise or [s for s in sigs if s.score >= _SEVERITY_FLOOR] or sigs
+    return max((s.severity for s in pool), key=lambda v: SEVERITY_RANK.get(v, 0))
 
 
 def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detection:
