@@ -25,6 +25,8 @@ HELDOUT_DIR = ROOT / "tests" / "nlu"
 HELDOUT_ZH = HELDOUT_DIR / "heldout_zh.yml"
 HELDOUT_EN = HELDOUT_DIR / "heldout_en.yml"
 FOLLOWUPS = HELDOUT_DIR / "followups.yml"
+BLIND_ZH = HELDOUT_DIR / "blind_zh.yml"  # written after tuning; evaluated, never tuned on
+BLIND_EN = HELDOUT_DIR / "blind_en.yml"
 
 CONTRACT_INTENTS = (
     "greet goodbye thank affirm deny bot_challenge ask_help out_of_scope feel_happy "
@@ -201,7 +203,13 @@ def train():
 
 @pytest.fixture(scope="module")
 def heldout():
-    return {"zh": load_nlu(HELDOUT_ZH), "en": load_nlu(HELDOUT_EN), "followups": load_nlu(FOLLOWUPS)}
+    return {
+        "zh": load_nlu(HELDOUT_ZH),
+        "en": load_nlu(HELDOUT_EN),
+        "followups": load_nlu(FOLLOWUPS),
+        "blind_zh": load_nlu(BLIND_ZH),
+        "blind_en": load_nlu(BLIND_EN),
+    }
 
 
 def _counts(rows):
@@ -248,7 +256,7 @@ def test_no_duplicates_inside_training(train):
     )
 
 
-@pytest.mark.parametrize("name", ["zh", "en", "followups"])
+@pytest.mark.parametrize("name", ["zh", "en", "followups", "blind_zh", "blind_en"])
 def test_heldout_not_in_training(train, heldout, name):
     dups = near_duplicates(heldout[name], train)
     assert not dups, f"held-out {name} overlaps training:\n" + "\n".join(
@@ -257,7 +265,7 @@ def test_heldout_not_in_training(train, heldout, name):
 
 
 def test_heldout_sets_do_not_overlap_each_other(heldout):
-    rows = heldout["zh"] + heldout["en"] + heldout["followups"]
+    rows = [r for rows in heldout.values() for r in rows]
     dups = near_duplicates(rows, rows, same_set=True)
     assert not dups, "\n".join(f"  {a[1]!r} ~ {b[1]!r}" for a, b in dups[:30])
 
@@ -271,8 +279,8 @@ def test_heldout_covers_every_intent(heldout, intent):
 
 
 def test_heldout_language_files_hold_their_language(heldout):
-    for name in ("zh", "en"):
-        wrong = [t for _, t, _ in heldout[name] if language(t) not in (name, None)]
+    for name in ("zh", "en", "blind_zh", "blind_en"):
+        wrong = [t for _, t, _ in heldout[name] if language(t) not in (name[-2:], None)]
         assert not wrong, f"heldout_{name}.yml has other-language lines: {wrong[:10]}"
 
 
@@ -291,7 +299,7 @@ def test_followups_are_follow_up_or_tell_more(heldout):
 
 
 def test_entity_annotations(train, heldout):
-    rows = train + heldout["zh"] + heldout["en"]
+    rows = train + [r for rows in heldout.values() for r in rows]
     for intent, text, raw in rows:
         ents = set(_entities(raw))
         allowed = ALLOWED_ENTITIES.get(intent, set())
