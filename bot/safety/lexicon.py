@@ -53,7 +53,7 @@ def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
 def _compile_list(zh: list[str], en: list[str], slots: dict[str, str]) -> re.Pattern | None:
     parts = [_expand(p, slots) for p in zh]
     # English words must not match inside other words
-    parts += [rf"(?<![a-z]){_expand(p, slots)}(?![a-z])" for p in en]
+    parts += [rf"(?<![a-z])(?:{_expand(p, slots)})(?![a-z])" for p in en]
     return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
 
 
@@ -69,7 +69,8 @@ class Lexicon:
         self.slots: dict[str, str] = {k: str(v) for k, v in data["slots"].items()}
         s = self.slots
         self.mask = _opt(data.get("hyperbole_zh"), s)
-        self.mask_en = _opt([rf"(?<![a-z]){p}(?![a-z])" for p in data.get("hyperbole_en") or []], s)
+        self.mask_en = _opt([rf"(?<![a-z])(?:{p})(?![a-z])"
+                             for p in data.get("hyperbole_en") or []], s)
         self.frames = {k: _compile_list(v.get("zh", []), v.get("en", []), s)
                        for k, v in data["framing"].items()}
         self.frame_self = _opt(data.get("frame_first_person"), s)
