@@ -221,6 +221,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_severity", "status", "severity"),
         Index("ix_cases_sender_status", "sender_id", "status"),
+        # Console queues: a worker's cases, and each queue in order, without reading the rows.
+        Index("ix_cases_worker_status", "worker_id", "status", "kind"),
+        Index("ix_cases_kind_status", "kind", "status", "severity", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -276,7 +279,10 @@ class Outbox(Base):
     """An alert to deliver. Written in the same transaction as the case; never lost."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_worker_case", "worker_id", "case_id"),  # console: cases I was alerted to
+    )
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("cases.id"))
