@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import Database, language_of
-from bot.guardian import caregiving, concerns, links
+from bot.guardian import caregiving, concerns, links, topics
 from bot.guardian.caregiving import Answer, Message
 from bot.guardian.content import text_in
 
@@ -51,14 +51,14 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
 
 
 def requested_topic(tracker: Tracker) -> Optional[str]:
-    """The topic of this message: a button's entity, else the ResponseSelector's choice."""
+    """The topic of this message: a button's entity, else the ResponseSelector's ranking
+    (with topic words breaking its doubts), else an old-style "/ask_caregiving/<topic>"."""
     message = tracker.latest_message or {}
     topic = caregiving.topic_from_key(_entity(tracker, "caregiving_topic"))
     if topic:
         return topic
     selector = (message.get("response_selector") or {}).get(caregiving.RETRIEVAL_INTENT) or {}
-    key = (selector.get("response") or {}).get("intent_response_key")
-    topic = caregiving.topic_from_key(key)
+    topic = topics.choose(topics.ranking_from_selector(selector), message.get("text") or "")
     if topic:
         return topic
     full = (message.get("intent") or {}).get("full_retrieval_intent_name")
@@ -67,6 +67,14 @@ def requested_topic(tracker: Tracker) -> Optional[str]:
         return topic
     match = _TOPIC_PAYLOAD.match(message.get("text") or "")
     return caregiving.topic_from_key(match.group(1)) if match else None
+
+
+def _text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def _current_topic(tracker: Tracker) -> Optional[str]:
+    return caregiving.topic_from_key(tracker.get_slot(TOPIC_SLOT))
 
 
 def send(dispatcher: CollectingDispatcher, messages: tuple[Message, ...]) -> None:
@@ -97,7 +105,11 @@ def source_key(tracker: Tracker, kind: str) -> str:
 
 
 class ActionCaregivingAnswer(Action):
-    """First answer on the topic the ResponseSelector picked; remembers the topic."""
+    """First answer on the topic the ResponseSelector picked; remembers the topic.
+
+    "要是他不答应呢" right after an answer can come in as a caregiving question of its own:
+    when it names no other topic it is answered as a follow-up on the current one.
+    """
 
     def name(self) -> str:
         return "action_caregiving_answer"
@@ -106,6 +118,10 @@ class ActionCaregivingAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = language_of(tracker)
+        if _entity(tracker, "caregiving_topic") is None and topics.looks_like_follow_up(
+            _text(tracker), _current_topic(tracker)
+        ):
+            return continue_topic(dispatcher, tracker, "follow_up")
         topic = requested_topic(tracker)
         if topic is None:
             send(dispatcher, (caregiving.which_topic(lang),))
@@ -130,7 +146,7 @@ def continue_topic(
     dispatcher: CollectingDispatcher, tracker: Tracker, request: caregiving.Request
 ) -> list[EventType]:
     lang = language_of(tracker)
-    topic = caregiving.topic_from_key(tracker.get_slot(TOPIC_SLOT))
+    topic = _current_topic(tracker)
     if topic is None:
         send(dispatcher, (caregiving.which_topic(lang),))
         return []
@@ -150,10 +166,25 @@ class ActionCaregivingMore(_ContinueTopic):
 
 
 class ActionCaregivingFollowUp(_ContinueTopic):
+    """A follow-up on the current topic. Right after a caregiving answer the rules also send
+    unclear messages (nlu_fallback) and "what should I do now?" (ask_help) here: they are
+    follow-ups only when they read like one, otherwise they get their usual reply."""
+
     request = "follow_up"
+    USUAL_REPLY = {"nlu_fallback": "utter_default", "ask_help": "utter_help"}
 
     def name(self) -> str:
         return "action_caregiving_follow_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        usual = self.USUAL_REPLY.get(intent or "")
+        if usual and not topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
+            dispatcher.utter_message(response=usual)
+            return []
+        return continue_topic(dispatcher, tracker, self.request)
 
 
 class ActionCaregivingYes(Action):
@@ -168,7 +199,7 @@ class ActionCaregivingYes(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        topic = caregiving.topic_from_key(tracker.get_slot(TOPIC_SLOT))
+        topic = _current_topic(tracker)
         if topic is None or caregiving.offer_kind(topic) != caregiving.OFFER_TELL_WORKER:
             return continue_topic(dispatcher, tracker, "more")
         lang = language_of(tracker)

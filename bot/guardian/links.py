@@ -123,11 +123,18 @@ def code_in_text(text: str) -> Optional[str]:
     for pattern in _CODE_IN_TEXT:
         for match in pattern.finditer(text or ""):
             candidate = re.sub(r"[\s\-_]", "", match.group(1))
-            if set(normalise_code(candidate)) <= set(ALPHABET) and any(
-                c.isdigit() for c in candidate
-            ):
+            if set(normalise_code(candidate)) <= set(ALPHABET) and _code_like(candidate, text):
                 return candidate
     return None
+
+
+def _code_like(candidate: str, text: str) -> bool:
+    """Not an ordinary English word: has a digit, is typed in capitals, or sits in Chinese."""
+    return (
+        any(c.isdigit() for c in candidate)
+        or candidate.isupper()
+        or bool(re.search(r"[\u4e00-\u9fff]", text))
+    )
 
 
 def _recent_failures(session: Session, person: Person) -> int:

@@ -1,78 +1,160 @@
-"""Generates tests/stories/test_guardian_caregiving.yml (kept in the repo; rerun to refresh)."""
+"""Writes tests/stories/test_guardian_caregiving.yml: every topic, both languages.
+
+Run `.venv/bin/python -m tests.guardian.gen_stories` after changing the questions below;
+tests/guardian/test_stories.py checks the file is current.
+"""
+
+from __future__ import annotations
+
 import json
-Q = {
- "screen_time": ("孙子放学回家就抱着手机打游戏，叫吃饭都不理", "My grandson plays phone games until late every night. What can I do?"),
- "homework": ("俺不识字，孙女的作业一点都帮不上，咋办", "I never went to school. How can I help my grandson with homework?"),
- "emotions": ("孩子最近动不动就发火摔门，我该怎么跟他说", "My granddaughter gets angry and slams doors. How should I handle her moods?"),
- "missing_parents": ("孙子老念叨想他妈妈，晚上偷偷哭", "My grandson keeps crying because he misses his mum who works in the city"),
- "eating": ("孩子不爱吃饭，光吃辣条喝饮料", "She only wants snacks and fizzy drinks and won't eat proper meals"),
- "sleep": ("孩子晚上十一二点还不睡，早上起不来", "He won't go to bed before midnight and can't get up for school"),
- "water_safety": ("天热了，村里孩子都去水库游泳，我孙子也想去", "It's summer and the kids swim in the reservoir. How do I keep my grandson safe?"),
- "stranger_safety": ("怎么教孩子别跟不认识的人走", "How do I teach my granddaughter not to go off with strangers?"),
- "discipline": ("孩子不听话，我忍不住想打他，该咋管", "He never listens and I end up smacking him. Is there a better way?"),
- "illness": ("孙子发烧了，啥情况要赶紧去医院", "My grandson has a fever. When should I take him to hospital?"),
- "warning_signs": ("孩子心里有问题会有啥表现，我怕看不出来", "What signs show a child is struggling inside? I'm afraid I'd miss them"),
- "bullying": ("怎么知道孩子在学校有没有被人欺负", "How can I tell if my grandson is being bullied at school?"),
- "puberty": ("孙女快来月经了，我不知道咋跟她说", "My granddaughter is starting puberty. How do I talk to her about it?"),
- "guardian_self_care": ("天天带两个娃，我累得实在撑不住了", "I'm worn out looking after the grandkids every day"),
- "school_contact": ("想知道孩子在学校咋样，怎么跟老师联系", "How do I keep in touch with my grandson's teacher?"),
- "services": ("遇到事情可以找谁帮忙，有啥电话", "Who can I call for help with the children?"),
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[2] / "tests/stories/test_guardian_caregiving.yml"
+
+# How a grandparent (zh) or a parent abroad (en) might ask; not copied from data/nlu.
+QUESTIONS = {
+    "screen_time": (
+        "孙子放学回家就抱着手机打游戏，叫吃饭都不理",
+        "My grandson plays phone games until late every night. What can I do?",
+    ),
+    "homework": (
+        "俺不识字，孙女的作业一点都帮不上，咋办",
+        "I never went to school. How can I help my grandson with homework?",
+    ),
+    "emotions": (
+        "孩子最近动不动就发火摔门，我该怎么跟他说",
+        "My granddaughter gets angry and slams doors. How should I handle her moods?",
+    ),
+    "missing_parents": (
+        "孙子老念叨想他妈妈，晚上偷偷哭",
+        "My grandson keeps crying because he misses his mum who works in the city",
+    ),
+    "eating": (
+        "孩子不爱吃饭，光吃辣条喝饮料",
+        "She only wants snacks and fizzy drinks and won't eat proper meals",
+    ),
+    "sleep": (
+        "孩子晚上十一二点还不睡，早上起不来",
+        "He won't go to bed before midnight and can't get up for school",
+    ),
+    "water_safety": (
+        "天热了，村里孩子都去水库游泳，我孙子也想去",
+        "It's summer and the kids swim in the reservoir. How do I keep my grandson safe?",
+    ),
+    "stranger_safety": (
+        "怎么教孩子别跟不认识的人走",
+        "How do I teach my granddaughter not to go off with strangers?",
+    ),
+    "discipline": (
+        "孩子不听话，我忍不住想打他，该咋管",
+        "He never listens and I end up smacking him. Is there a better way?",
+    ),
+    "illness": (
+        "孙子发烧了，啥情况要赶紧去医院",
+        "My grandson has a fever. When should I take him to hospital?",
+    ),
+    "warning_signs": (
+        "孩子心里有问题会有啥表现，我怕看不出来",
+        "What signs show a child is struggling inside? I'm afraid I'd miss them",
+    ),
+    "bullying": (
+        "怎么知道孩子在学校有没有被人欺负",
+        "How can I tell if my grandson is being bullied at school?",
+    ),
+    "puberty": (
+        "孙女快来月经了，我不知道咋跟她说",
+        "My granddaughter is starting puberty. How do I talk to her about it?",
+    ),
+    "guardian_self_care": (
+        "天天带两个娃，我累得实在撑不住了",
+        "I'm worn out looking after the grandkids every day",
+    ),
+    "school_contact": (
+        "想知道孩子在学校咋样，怎么跟老师联系",
+        "How do I keep in touch with my grandson's teacher?",
+    ),
+    "services": (
+        "遇到事情可以找谁帮忙，有啥电话",
+        "Who can I call for help with the children?",
+    ),
 }
-MORE = {"zh": ("还有别的办法吗", "tell_more"), "en": ("tell me more", "tell_more")}
+MORE = {"zh": "还有别的办法吗", "en": "tell me more"}
 YES = {"zh": "好的", "en": "yes please"}
 NO = {"zh": "不用了", "en": "no thanks"}
 FOLLOW = {"zh": "那他要是不听呢", "en": "what if he refuses?"}
-q = lambda s: json.dumps(s, ensure_ascii=False)
-out = ['version: "3.1"', "",
-       "# Every caregiving topic in both languages: the first answer, then more (button, typed",
-       "# \"tell me more\" or \"yes\"), then a follow-up that never names the topic. Generated by",
-       "# tests/guardian/gen_stories.py; `rasa test core --stories tests/stories` runs them.",
-       "stories:"]
-def step(lines, *xs):
-    lines.extend("      " + x for x in xs)
-for i, (topic, (zh, en)) in enumerate(Q.items()):
-    for lang, text in (("zh", zh), ("en", en)):
-        lines = []
-        out.append(f"  - story: caregiving {topic} ({lang})")
-        out.append("    steps:")
-        step(lines, "- slot_was_set:", "    - role: guardian")
-        if lang == "en":
-            step(lines, "    - language: en")
-        step(lines, f"- user: {q(text)}", f"  intent: ask_caregiving/{topic}",
-             "- action: action_caregiving_answer", "- slot_was_set:",
-             f"    - caregiving_topic: {topic}", "    - caregiving_seen: [first]")
-        if topic == "guardian_self_care":
-            step(lines, f"- user: {q(YES[lang])}", "  intent: affirm", "- action: action_caregiving_yes",
-                 f"- user: {q(MORE[lang][0])}", "  intent: tell_more", "- action: action_caregiving_more")
-        elif (i + (lang == "en")) % 3 == 0:
-            step(lines, f"- user: {q(YES[lang])}", "  intent: affirm", "- action: action_caregiving_yes")
-        elif (i + (lang == "en")) % 3 == 1:
-            step(lines, "- user: /tell_more", "  intent: tell_more", "- action: action_caregiving_more")
-        else:
-            step(lines, f"- user: {q(MORE[lang][0])}", "  intent: tell_more", "- action: action_caregiving_more")
-        step(lines, f"- user: {q(FOLLOW[lang])}", "  intent: follow_up_question",
-             "- action: action_caregiving_follow_up")
-        out.extend(lines)
-    out.append("")
-# a "no thanks" and a follow-up before any topic
-out += ["  - story: no thanks after a caregiving answer (zh)", "    steps:"]
-lines = []
-step(lines, "- slot_was_set:", "    - role: guardian", f"- user: {q(Q['sleep'][0])}", "  intent: ask_caregiving/sleep",
-     "- action: action_caregiving_answer", "- slot_was_set:", "    - caregiving_topic: sleep",
-     f"- user: {q(NO['zh'])}", "  intent: deny", "- action: utter_caregiving_ok")
-out += lines + [""]
-out += ["  - story: no thanks after a caregiving answer (en)", "    steps:"]
-lines = []
-step(lines, "- slot_was_set:", "    - role: guardian", "    - language: en", f"- user: {q(Q['eating'][1])}",
-     "  intent: ask_caregiving/eating", "- action: action_caregiving_answer", "- slot_was_set:",
-     "    - caregiving_topic: eating", f"- user: {q(NO['en'])}", "  intent: deny", "- action: utter_caregiving_ok")
-out += lines + [""]
-for lang in ("zh", "en"):
-    out += [f"  - story: a follow-up before any topic asks which topic ({lang})", "    steps:"]
-    lines = []
-    step(lines, "- slot_was_set:", "    - role: guardian")
-    if lang == "en":
-        step(lines, "    - language: en")
-    step(lines, f"- user: {q(FOLLOW[lang])}", "  intent: follow_up_question", "- action: action_caregiving_follow_up")
-    out += lines + [""]
-open("tests/stories/test_guardian_caregiving.yml", "w").write("\n".join(out).rstrip() + "\n")
+HEADER = [
+    'version: "3.1"',
+    "",
+    "# Every caregiving topic in both languages: the first answer, then more (the button,",
+    '# typed "tell me more", or "yes"), then a follow-up that never names the topic.',
+    "# Generated by tests/guardian/gen_stories.py; `rasa test core --stories tests/stories`.",
+    "stories:",
+]
+
+
+def q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def user(text: str, intent: str) -> list[str]:
+    return [f"- user: {q(text)}", f"  intent: {intent}"]
+
+
+def opening(lang: str) -> list[str]:
+    lines = ["- slot_was_set:", "    - role: guardian"]
+    return lines + (["    - language: en"] if lang == "en" else [])
+
+
+def answered(topic: str, text: str) -> list[str]:
+    return user(text, f"ask_caregiving/{topic}") + [
+        "- action: action_caregiving_answer",
+        "- slot_was_set:",
+        f"    - caregiving_topic: {topic}",
+        "    - caregiving_seen: [first]",
+    ]
+
+
+def second_turn(topic: str, lang: str, variant: int) -> list[str]:
+    """Vary how "more" is asked: "yes", the /tell_more button, or typed words."""
+    if topic == "guardian_self_care":  # "yes" here means: tell the social worker
+        return (user(YES[lang], "affirm") + ["- action: action_caregiving_yes"]
+                + user(MORE[lang], "tell_more") + ["- action: action_caregiving_more"])
+    if variant == 0:
+        return user(YES[lang], "affirm") + ["- action: action_caregiving_yes"]
+    if variant == 1:
+        return ["- user: /tell_more", "  intent: tell_more", "- action: action_caregiving_more"]
+    return user(MORE[lang], "tell_more") + ["- action: action_caregiving_more"]
+
+
+def story(title: str, steps: list[str]) -> list[str]:
+    return [f"  - story: {title}", "    steps:"] + ["      " + s for s in steps]
+
+
+def render() -> str:
+    out = list(HEADER)
+    for i, (topic, texts) in enumerate(QUESTIONS.items()):
+        for lang, text in zip(("zh", "en"), texts, strict=True):
+            steps = opening(lang) + answered(topic, text)
+            steps += second_turn(topic, lang, (i + (lang == "en")) % 3)
+            steps += user(FOLLOW[lang], "follow_up_question")
+            steps += ["- action: action_caregiving_follow_up"]
+            out += story(f"caregiving {topic} ({lang})", steps)
+        out.append("")
+    for lang, topic in (("zh", "sleep"), ("en", "eating")):
+        text = QUESTIONS[topic][0 if lang == "zh" else 1]
+        steps = opening(lang) + answered(topic, text)
+        steps += user(NO[lang], "deny") + ["- action: utter_caregiving_ok"]
+        out += story(f"no thanks after a caregiving answer ({lang})", steps) + [""]
+    for lang in ("zh", "en"):
+        steps = opening(lang) + user(FOLLOW[lang], "follow_up_question")
+        steps += ["- action: action_caregiving_follow_up"]
+        out += story(f"a follow-up before any topic asks which topic ({lang})", steps) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> None:
+    OUT.write_text(render(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

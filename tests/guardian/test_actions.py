@@ -80,6 +80,36 @@ async def test_tell_more_then_follow_up_stay_on_the_topic_without_repeating() ->
     assert slots_of(events)["caregiving_seen"] == ["first", "more", "follow_up:0"]
 
 
+async def test_a_what_if_classified_as_a_new_question_stays_on_the_topic() -> None:
+    slots = {"caregiving_topic": "water_safety", "caregiving_seen": ["first", "more"]}
+    tracker = make_tracker(slots=slots, text="要是孩子不答应咋办",
+                           response_key="ask_caregiving/discipline")
+    messages, events = await run(g.ActionCaregivingAnswer(), tracker)
+    assert slots_of(events) == {"caregiving_seen": ["first", "more", "follow_up:0"]}
+    assert "偷偷" in messages[0]["text"]
+
+
+async def test_a_new_question_on_another_topic_starts_that_topic() -> None:
+    slots = {"caregiving_topic": "water_safety", "caregiving_seen": ["first"]}
+    tracker = make_tracker(slots=slots, text="那他晚上不睡觉怎么办",
+                           response_key="ask_caregiving/sleep")
+    _, events = await run(g.ActionCaregivingAnswer(), tracker)
+    assert slots_of(events)["caregiving_topic"] == "sleep"
+
+
+async def test_unclear_message_after_an_answer_is_a_follow_up_only_if_it_reads_like_one() -> None:
+    slots = {"caregiving_topic": "sleep", "caregiving_seen": ["first"]}
+    messages, events = await run(g.ActionCaregivingFollowUp(), make_tracker(
+        slots=slots, text="我照你说的做了 还是不管用", intent="nlu_fallback"))
+    assert slots_of(events)["caregiving_seen"] == ["first", "follow_up:0"]
+    messages, events = await run(g.ActionCaregivingFollowUp(), make_tracker(
+        slots=slots, text="asdf qwer", intent="nlu_fallback"))
+    assert events == [] and messages[0]["response"] == "utter_default"
+    messages, _ = await run(g.ActionCaregivingFollowUp(), make_tracker(
+        slots=slots, text="what can you do", intent="ask_help", ))
+    assert messages[0]["response"] == "utter_help"
+
+
 async def test_follow_up_without_a_topic_asks_which_topic() -> None:
     messages, events = await run(g.ActionCaregivingFollowUp(),
                                  make_tracker(intent="follow_up_question"))
@@ -300,6 +330,7 @@ async def test_guessing_codes_is_locked_after_five_tries(db) -> None:  # type: i
 @pytest.mark.parametrize(("text", "code"), [
     ("邀请码 K7P2QXMA", "K7P2QXMA"), ("码是 r3dm 8kqz 我孙子的", "r3dm8kqz"),
     ("use code N4B8-MQTE", "N4B8MQTE"), ("我的电话是13800000000", None), ("hello world", None),
+    ("码是 HKMNPQRS", "HKMNPQRS"), ("please remember me", None), ("CODE: HKMN PQRS", "HKMNPQRS"),
 ])
 def test_code_in_text(text: str, code: str | None) -> None:
     from bot.guardian.links import code_in_text
