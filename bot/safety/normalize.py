@@ -51,6 +51,7 @@ class _Resources:
         from opencc import OpenCC
 
         self.t2s = OpenCC("t2s")
+        self.t2s.convert("測試")  # its dictionaries load lazily, not thread-safely: load now
         self.emoji = {k: f" {v} " for k, v in (data.get("emoji") or {}).items()}
         self.emoji_re = re.compile("|".join(
             re.escape(k) for k in sorted(self.emoji, key=len, reverse=True)))

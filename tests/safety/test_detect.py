@@ -133,3 +133,19 @@ def test_thread_safe():
     for t in threads:
         t.join()
     assert got == expected
+
+
+def _probes() -> list[tuple[bool, str]]:
+    from pathlib import Path
+
+    out = []
+    for line in (Path(__file__).with_name("probes.txt")).read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, text = line.split("|", 1)
+            out.append((label == "1", text))
+    return out
+
+
+@pytest.mark.parametrize("expected,text", _probes())
+def test_probes(expected, text):
+    assert detect(text).escalate is expected, (text, detect(text).to_cli_dict())

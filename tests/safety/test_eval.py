@@ -83,13 +83,49 @@ def test_dev_set_meets_the_bars():
     assert not ev.failures(m), (ev.failures(m), m.misses[:5], m.false_alarms[:5])
 
 
-def test_eval_cli_exit_code(capsys):
-    assert ev.main([str(DEV)]) == 0
+def test_eval_cli_exit_code(capsys, tmp_path):
+    rows = _rows(DEV)
+    small = tmp_path / "small.jsonl"
+    pick = [r for r in rows if r["escalate"]][:40:4] + [r for r in rows if not r["escalate"]][:40:4]
+    small.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pick), "utf-8")
+    assert ev.main([str(small)]) == 0
     out = capsys.readouterr().out
     assert "lexicon only" in out and "recall suicide" in out and "p95" in out
+    bad = tmp_path / "bad.jsonl"
+    miss = dict(pick[0], text="今天天气不错")
+    bad.write_text(json.dumps(miss, ensure_ascii=False) + "\n", "utf-8")
+    assert ev.main([str(bad)]) == 1
 
 
 def test_bench_sanity():
     r = bench.run(200)
     assert set(r) >= {"p50_ms", "p95_ms", "p99_ms", "n"}
     assert r["p95_ms"] < 200  # loose: real numbers come from `make bench`
+
+
+def test_bank_embedding_cache_is_fresh():
+    """bank.npz must match bank.txt, or the first load re-embeds (> 2 s)."""
+    import hashlib
+
+    import numpy as np
+
+    from bot.safety.semantic import CACHE_FILE, MODEL_TAG
+
+    raw = (DATA_DIR / BANK_FILE).read_text(encoding="utf-8")
+    digest = hashlib.sha1((MODEL_TAG + raw).encode("utf-8")).hexdigest()
+    with np.load(DATA_DIR / CACHE_FILE, allow_pickle=False) as z:
+        hint = "re-embed: python -c 'from bot.safety import warmup; warmup()'"
+        assert str(z["digest"]) == digest, hint
+        assert z["emb"].shape == (len(parse_bank(raw)), 512)
+
+
+def test_load_time():
+    """A fresh process loads tables, bank and encoder quickly (loose bound)."""
+    import subprocess
+    import sys
+
+    code = ("import time; t=time.perf_counter(); from bot.safety import warmup; warmup(); "
+            "print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=HERE.parents[1], timeout=120, check=True)
+    assert float(out.stdout.strip().splitlines()[-1]) < 6.0  # target < 2 s on an idle machine
