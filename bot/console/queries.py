@@ -176,6 +176,7 @@ class CaseView:
     evidence: list[str] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     subject_visible: bool = False
+    names: dict[int, str] = field(default_factory=dict)  # worker id → username
     from_context: bool = False  # escalated by signals accumulated over several turns
 
 
@@ -271,7 +272,7 @@ def case_view(session: Session, viewer: Viewer, case: Case) -> CaseView:
     events = list(session.execute(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
     ).scalars())
-    view = CaseView(case, subject, reporter)
+    view = CaseView(case, subject, reporter, names=names)
     view.worker = names.get(case.worker_id)
     view.acknowledged_by = names.get(case.acknowledged_by)
     if subject is not None:

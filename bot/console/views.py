@@ -124,14 +124,14 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         case = load_case(db, viewer, case_id)
         view = queries.case_view(db, viewer, case)
         targets = access.reassign_targets(db, viewer, db.get(Worker, worker.id))
-        names = dict(db.execute(select(Worker.id, Worker.username)).all())
+        counts = queries.open_counts(db, viewer)  # nav badges, in this transaction
         audit.record(db, viewer.actor, "view_case", "case", case.id)
     return await render(request, "case.html", {
-        "v": view, "c": view.case, "nav": view.case.kind, "targets": targets, "names": names,
+        "v": view, "c": view.case, "nav": view.case.kind, "targets": targets, "names": view.names,
         "severities": actions.SEVERITIES, "outcomes": actions.OUTCOMES,
         "contact_with": actions.CONTACT_WITH, "contact_how": actions.CONTACT_HOW,
         "today": (dt.datetime.utcnow() + BEIJING).date().isoformat(),
-    })
+    }, counts=counts)
 
 
 def _today() -> dt.date:
@@ -244,11 +244,13 @@ async def child_page(request: web.Request) -> web.StreamResponse:
         viewer = viewer_for(db, me(request))
         person = load_child(db, viewer, person_id)
         view = queries.child_view(db, viewer, person)
+        counts = queries.open_counts(db, viewer)
         audit.record(db, viewer.actor, "view_child", "person", person.id)
     chart = mood_chart(view.checkins, {
         "title": translate(lang, "chart_title"), "point": translate(lang, "chart_point"),
     })
-    return await render(request, "child.html", {"v": view, "chart": chart, "nav": "children"})
+    return await render(request, "child.html", {"v": view, "chart": chart, "nav": "children"},
+                        counts=counts)
 
 
 # --- Telegram linking -----------------------------------------------------------------------
