@@ -205,7 +205,8 @@ def person_for_sender(session: Session, sender_id: str, *, role: str = "unknown"
         )
     person = session.execute(select(Person).where(Person.sender_id == sender_id)).scalar()
     if person is None:
-        channel = "telegram" if sender_id.lstrip("-").isdigit() else "rest"
+        # Same rule as the channels: "telegram:123" → telegram, "web:…" → web, else rest.
+        channel = sender_id.split(":", 1)[0][:32] if ":" in sender_id else "rest"
         person = Person(sender_id=sender_id, role=role, channel=channel)
         session.add(person)
         session.flush()
