@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import Case, GuardianLink, Outbox, Person, Worker, WorkerAssignment
@@ -49,7 +50,7 @@ def viewer_for(session: Session, worker: Worker) -> Viewer:
     return Viewer(worker.id, worker.username, worker.role, bool(worker.on_call), frozenset(team))
 
 
-def _assigned_children(viewer: Viewer):  # type: ignore[no-untyped-def]
+def _assigned_children(viewer: Viewer) -> Select:
     return select(WorkerAssignment.child_id).where(WorkerAssignment.worker_id.in_(viewer.team))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.orm import Session
 
 from bot.console.access import parse_id
 from bot.console.pages import UserError, db_url, flash, form_of, me, render, text_field
@@ -71,7 +73,8 @@ async def worker_action(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin/workers")
 
 
-def _apply(db, action: str, username: str, form, actor: str, is_self: bool) -> None:  # type: ignore[no-untyped-def]
+def _apply(db: Session, action: str, username: str, form: MultiDictProxy, actor: str,
+           is_self: bool) -> None:
     if action == "disable":
         if is_self:  # an admin locking themselves out leaves nobody to undo it
             raise UserError(409, "error_disable_self")

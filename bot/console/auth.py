@@ -15,10 +15,12 @@ import hashlib
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.console import keys
 from bot.console.i18n import request_lang, translate
@@ -125,8 +127,6 @@ def _refuse(request: web.Request) -> web.HTTPException:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="/")
 
 
@@ -229,7 +229,7 @@ async def _check_credentials(request: web.Request, username: str, password: str,
         return worker
 
 
-def _record_failure(db, worker: Worker, ip: str, now: dt.datetime) -> str:  # type: ignore[no-untyped-def]
+def _record_failure(db: Session, worker: Worker, ip: str, now: dt.datetime) -> str:
     worker.failed_logins = (worker.failed_logins or 0) + 1
     locked = worker.failed_logins % LOCK_EVERY == 0
     if locked:

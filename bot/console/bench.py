@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from bot.db.models import Case, CaseEvent, Person, Worker, WorkerAssignment, utcnow
 from bot.db.session import dispose_all, session_scope
@@ -39,7 +41,7 @@ MESSAGES = ("我不想活了", "爸爸又打我了", "没人给我做饭，两�
             "我想离家出走", "同学天天找我要钱", "爷爷叫不醒了", "我用刀划了手")
 
 
-def _seed_people(db, rng: random.Random) -> tuple[dict[int, str], dict[int, int]]:  # type: ignore[no-untyped-def]
+def _seed_people(db: Session, rng: random.Random) -> tuple[dict[int, str], dict[int, int]]:
     from bot.staff import passwords
 
     hashed = passwords.hash_password(PASSWORD)
@@ -70,8 +72,8 @@ def _seed_people(db, rng: random.Random) -> tuple[dict[int, str], dict[int, int]
     return senders, owner
 
 
-def _seed_cases(db, rng: random.Random, senders: dict[int, str], owner: dict[int, int],  # type: ignore[no-untyped-def]
-                cases: int) -> None:
+def _seed_cases(db: Session, rng: random.Random, senders: dict[int, str],
+                owner: dict[int, int], cases: int) -> None:
     children = sorted(senders)
     now = utcnow()
     rows = []
@@ -116,7 +118,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
             "max_ms": round(ordered[-1], 2), "n": len(ordered)}
 
 
-async def _login(client, username: str) -> None:  # type: ignore[no-untyped-def]
+async def _login(client: TestClient, username: str) -> None:
     page = await (await client.get("/login")).text()
     token = CSRF_RE.search(page).group(1)
     response = await client.post("/login", data={
@@ -125,7 +127,7 @@ async def _login(client, username: str) -> None:  # type: ignore[no-untyped-def]
         raise RuntimeError(f"bench login failed for {username}: {response.status}")
 
 
-async def _time(client, paths: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+async def _time(client: TestClient, paths: list[str]) -> dict[str, float]:
     samples = []
     for path in paths:
         start = time.perf_counter()
@@ -151,8 +153,6 @@ def _visible_case_ids(url: str, username: str) -> list[int]:
 
 async def _measure(url: str, username: str, rng: random.Random,
                    requests: int) -> dict[str, Any]:
-    from aiohttp.test_utils import TestClient, TestServer
-
     from bot.console.app import create_app
 
     ids = _visible_case_ids(url, username)

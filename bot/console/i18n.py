@@ -7,6 +7,7 @@ the key itself (never a crash), and a test checks that every key used exists in 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def translate(lang: str, key: str, **values: Any) -> str:
     return text
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[..., str]:
     """A `t(key, **values)` bound to one language, for templates and handlers."""
 
     def t(key: str, **values: Any) -> str:

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
+from sqlalchemy.orm import Session
 
 from bot.console import keys, queries
 from bot.console.access import Viewer, viewer_for
@@ -39,7 +40,7 @@ def db_url(request: web.Request) -> str:
     return request.app[keys.DB_URL]
 
 
-def viewer(request: web.Request, db) -> Viewer:  # type: ignore[no-untyped-def]
+def viewer(request: web.Request, db: Session) -> Viewer:
     return viewer_for(db, me(request))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 
 from bot.console.access import Viewer, case_filter, child_filter
 from bot.db.models import (
@@ -68,7 +69,7 @@ class QueuePage:
     latest_id: int = 0
 
 
-def _visible(query, viewer: Viewer):  # type: ignore[no-untyped-def]
+def _visible(query: Select, viewer: Viewer) -> Select:
     condition = case_filter(viewer)
     return query if condition is None else query.where(condition)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.console import access, actions, keys, queries
@@ -30,7 +33,7 @@ from bot.console.pages import (
 )
 from bot.console.security import safe_next
 from bot.db import audit
-from bot.db.models import Worker
+from bot.db.models import Case, Worker
 from bot.db.session import session_scope
 from bot.staff import linking
 
@@ -108,8 +111,6 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 def _dumps(value: object) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -138,17 +139,17 @@ def _today() -> dt.date:
     return (dt.datetime.utcnow() + BEIJING).date()
 
 
-def _do_note(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_note(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     actions.add_note(db, viewer, case, text_field(form, "text"))
     return "done_note"
 
 
-def _do_ack(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_ack(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     actions.acknowledge(db, viewer, case)
     return "done_ack"
 
 
-def _do_contact(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_contact(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     contact = actions.Contact(
         with_whom=choice_field(form, "with", actions.CONTACT_WITH),
         how=choice_field(form, "how", actions.CONTACT_HOW),
@@ -158,19 +159,19 @@ def _do_contact(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:
     return "done_contact"
 
 
-def _do_visit(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_visit(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     day = date_field(form, "date", today=_today())
     actions.record_visit(db, viewer, case, day, text_field(form, "text"))
     return "done_visit"
 
 
-def _do_severity(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_severity(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     severity = choice_field(form, "severity", actions.SEVERITIES)
     actions.change_severity(db, viewer, case, severity, text_field(form, "reason"))
     return "done_severity"
 
 
-def _do_reassign(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_reassign(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     raw = form.get("worker_id", "")
     if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 18:
         raise UserError(400, "error_bad_choice", field="worker_id")
@@ -183,7 +184,7 @@ def _do_reassign(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str
     return "done_reassign"
 
 
-def _do_resolve(db: Session, viewer: Viewer, case, form: MultiDictProxy) -> str:  # type: ignore[no-untyped-def]
+def _do_resolve(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
     outcome = choice_field(form, "outcome", actions.OUTCOMES)
     text = text_field(form, "text")
     actions.resolve(db, viewer, case, outcome, text, form.get("police_reported") == "yes")
@@ -281,9 +282,6 @@ async def link_telegram_remove(request: web.Request) -> web.StreamResponse:
 
 
 def _db_ok(url: str) -> bool:
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         with session_scope(url) as db:
             db.execute(text("SELECT 1"))
@@ -294,8 +292,6 @@ def _db_ok(url: str) -> bool:
 
 
 async def health(request: web.Request) -> web.StreamResponse:
-    import asyncio
-
     loop = asyncio.get_running_loop()
     ok = await loop.run_in_executor(None, _db_ok, db_url(request))
     body = {"ok": ok, "db": ok, "version": request.app[keys.VERSION]}
