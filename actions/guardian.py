@@ -31,6 +31,7 @@ CONCERN_SLOTS = (
     "concern_since",
     "concern_urgency",
     "concern_callback",
+    "concern_stopped",
 )
 NO_CHILD = "none"  # concern_child when the guardian means a child we don't know
 # Button payloads like "/ask_caregiving/sleep" that did not reach us as an entity.
@@ -51,22 +52,22 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
 
 
 def requested_topic(tracker: Tracker) -> Optional[str]:
-    """The topic of this message: a button's entity, else the ResponseSelector's ranking
-    (with topic words breaking its doubts), else an old-style "/ask_caregiving/<topic>"."""
+    """The topic of this message: a button's entity or an old-style "/ask_caregiving/<topic>"
+    payload (both exact), else the ResponseSelector's ranking with topic words breaking its
+    doubts (bot/guardian/topics.py)."""
     message = tracker.latest_message or {}
     topic = caregiving.topic_from_key(_entity(tracker, "caregiving_topic"))
     if topic:
         return topic
+    match = _TOPIC_PAYLOAD.match(message.get("text") or "")
+    if match and caregiving.topic_from_key(match.group(1)):
+        return match.group(1)
     selector = (message.get("response_selector") or {}).get(caregiving.RETRIEVAL_INTENT) or {}
     topic = topics.choose(topics.ranking_from_selector(selector), message.get("text") or "")
     if topic:
         return topic
     full = (message.get("intent") or {}).get("full_retrieval_intent_name")
-    topic = caregiving.topic_from_key(full)
-    if topic:
-        return topic
-    match = _TOPIC_PAYLOAD.match(message.get("text") or "")
-    return caregiving.topic_from_key(match.group(1)) if match else None
+    return caregiving.topic_from_key(full)
 
 
 def _text(tracker: Tracker) -> str:
@@ -118,9 +119,8 @@ class ActionCaregivingAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         lang = language_of(tracker)
-        if _entity(tracker, "caregiving_topic") is None and topics.looks_like_follow_up(
-            _text(tracker), _current_topic(tracker)
-        ):
+        explicit = _entity(tracker, "caregiving_topic") or _TOPIC_PAYLOAD.match(_text(tracker))
+        if not explicit and topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
             return continue_topic(dispatcher, tracker, "follow_up")
         topic = requested_topic(tracker)
         if topic is None:
@@ -254,6 +254,17 @@ class ValidateConcernForm(FormValidationAction):
     def name(self) -> str:
         return "validate_concern_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # "停/算了/stop" at any question ends the form; action_concern_submit then says so
+        # and saves nothing. Decided on the words: "这几天" may look like `stop` to the model.
+        requested = tracker.get_slot("requested_slot")
+        if requested and concerns.is_stop(_text(tracker)):
+            return [SlotSet(requested, None), SlotSet("concern_stopped", True),
+                    SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
     async def required_slots(
         self,
         domain_slots: list[str],
@@ -332,7 +343,8 @@ class ActionAskConcernChild(Action):
 
 
 class ActionConcernSubmit(Action):
-    """The finished form becomes a concern case for the child's social worker."""
+    """The finished form becomes a concern case for the child's social worker; a report
+    stopped half-way ("算了") saves nothing and says so."""
 
     def __init__(self, db: Optional[Database] = None) -> None:
         self.db = db or Database()
@@ -343,6 +355,10 @@ class ActionConcernSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        reset = [SlotSet(slot, None) for slot in CONCERN_SLOTS]
+        if tracker.get_slot("concern_stopped") or not tracker.get_slot("concern_what"):
+            dispatcher.utter_message(response="utter_concern_stopped")
+            return reset
         report = report_from(tracker)
         try:
             with self.db.session() as session:
@@ -360,7 +376,7 @@ class ActionConcernSubmit(Action):
             dispatcher.utter_message(response=follow)
         if report.urgency == "urgent":
             dispatcher.utter_message(response="utter_concern_urgent")
-        return [SlotSet(slot, None) for slot in CONCERN_SLOTS]
+        return reset
 
 
 def report_from(tracker: Tracker) -> concerns.ConcernReport:

@@ -45,6 +45,25 @@ _YES = r"^(是|对|好|行|可以|要|需要|能|嗯|恩|\bok\b|okay|yes|yeah|ye
 _NO = r"^(不|别|没|\bno\b|nope|don't|do not)|不用|不要|别打|不方便"
 
 
+# "Stop the report": every clause of the message is one of these (so "他说算了不去上学"
+# is an answer, not a stop). "不用了" is not here: it answers "may the worker call you?".
+_STOP_CLAUSE = re.compile(
+    r"^(停|停下|停止|别问了|不问了|不说了|先不说了|不想说了|算了|算了吧|那算了|取消|不报了|不弄了"
+    r"|结束|退出|stop|stop it|cancel|quit|never ?mind|forget it|no more questions"
+    r"|i don'?t want to (talk|say|continue|do this)( about (it|this))?( any ?more)?)$",
+    re.I,
+)
+
+
+def is_stop(text: Optional[str]) -> bool:
+    clauses = []
+    for part in re.split(r"[,，。.!！?？、;；~…]+", (text or "").strip().lower()):
+        # Chinese voice input separates clauses with spaces; English words are not clauses
+        pieces = part.split() if re.search(r"[\u4e00-\u9fff]", part) else [part]
+        clauses += [" ".join(p.split()) for p in pieces if p.strip()]
+    return bool(clauses) and all(_STOP_CLAUSE.match(c) for c in clauses)
+
+
 def parse_urgency(text: Optional[str]) -> Optional[str]:
     value = (text or "").strip().lower()
     if value in URGENCIES:

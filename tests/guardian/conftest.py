@@ -58,6 +58,7 @@ def make_tracker(
     response_key: Optional[str] = None,
     timestamp: float = 1_700_000_000.0,
     active_loop: Optional[str] = None,
+    candidates: Optional[dict[str, Any]] = None,
 ):  # type: ignore[no-untyped-def]
     """A rasa_sdk Tracker as the action server would receive it."""
     from rasa_sdk import Tracker
@@ -78,6 +79,8 @@ def make_tracker(
     all_slots = {"language": "zh", "role": "guardian"}
     all_slots.update(slots or {})
     events = [{"event": "user", "timestamp": timestamp, "text": text, "parse_data": latest}]
+    # slot candidates the form appends after the user message (what a validator checks)
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()]
     return Tracker(
         sender_id=sender_id,
         slots=all_slots,

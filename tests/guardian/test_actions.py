@@ -56,7 +56,9 @@ async def test_a_button_entity_beats_the_response_selector() -> None:
 
 
 async def test_an_old_style_menu_payload_still_finds_its_topic() -> None:
-    tracker = make_tracker(text="/ask_caregiving/water_safety")
+    # the classifier may rank another topic first for such a payload: the text decides
+    tracker = make_tracker(text="/ask_caregiving/water_safety",
+                           response_key="ask_caregiving/discipline")
     _, events = await run(g.ActionCaregivingAnswer(), tracker)
     assert slots_of(events)["caregiving_topic"] == "water_safety"
 
@@ -150,6 +152,36 @@ async def test_concern_start_clears_the_last_answers() -> None:
     assert messages[0]["response"] == "utter_concern_intro"
     assert all(v is None for v in slots_of(events).values())
     assert set(slots_of(events)) == set(g.CONCERN_SLOTS) | {"requested_slot"}
+
+
+async def test_stop_at_any_question_ends_the_form_without_saving(db) -> None:  # type: ignore[no-untyped-def]
+    action = g.ValidateConcernForm(db)
+    for text in ("算了，不说了", "停", "stop", "never mind", "不想说了"):
+        tracker = make_tracker(text=text, intent="stop", active_loop="concern_form",
+                               slots={"requested_slot": "concern_since", "concern_since": text})
+        events = await action.run(CollectingDispatcher(), tracker, {})
+        assert slots_of(events) == {"concern_since": None, "concern_stopped": True,
+                                    "requested_slot": None}, text
+    messages, events = await run(g.ActionConcernSubmit(db), make_tracker(
+        slots={"concern_what": "他不说话", "concern_stopped": True}))
+    assert [m["response"] for m in messages] == ["utter_concern_stopped"]
+    assert all(v is None for v in slots_of(events).values())
+    with session_scope(db.url) as s:
+        assert s.execute(select(Case)).first() is None
+
+
+async def test_a_short_answer_that_looks_like_stop_is_still_an_answer(db) -> None:  # type: ignore[no-untyped-def]
+    # "这几天" was classified `stop` by a trained model: the words decide, not the intent
+    tracker = make_tracker(text="这几天", intent="stop", active_loop="concern_form",
+                           slots={"requested_slot": "concern_since", "concern_since": "这几天",
+                                  "concern_what": "他不说话"},
+                           candidates={"concern_since": "这几天"})
+    domain = {"forms": {"concern_form": {"required_slots": [
+        "concern_child", "concern_what", "concern_since", "concern_urgency", "concern_callback"]}}}
+    events = await g.ValidateConcernForm(db).run(CollectingDispatcher(), tracker, domain)
+    assert slots_of(events).get("concern_since") == "这几天"
+    assert slots_of(events).get("requested_slot") == "concern_urgency"
+    assert "concern_stopped" not in slots_of(events)
 
 
 def concern_slots(**kw: Any) -> dict[str, Any]:

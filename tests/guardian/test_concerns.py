@@ -38,6 +38,15 @@ def test_parse_yes_no(text: str, expected: bool | None) -> None:
     assert concerns.parse_yes_no(text) == expected
 
 
+@pytest.mark.parametrize(("text", "stop"), [
+    ("停", True), ("算了，不说了", True), ("算了吧", True), ("Stop", True), ("never mind", True),
+    ("I don't want to talk about it any more", True), ("这几天", False), ("不用了", False),
+    ("他说算了不去上学", False), ("不急", False), ("", False),
+])
+def test_is_stop(text: str, stop: bool) -> None:
+    assert concerns.is_stop(text) is stop
+
+
 def test_concern_goes_to_the_linked_childs_worker(db_url: str) -> None:
     with session_scope(db_url) as s:
         wang = f.worker(s, "wang", contact="王老师 138 0000 0000", chat_id="9001")
