@@ -6,6 +6,7 @@ Every action that touches the database takes a `Database` so tests can pass thei
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 import uuid
@@ -131,8 +132,12 @@ class ActionCaregivingAnswer(Action):
         return [SlotSet(TOPIC_SLOT, topic), SlotSet(SEEN_SLOT, [answer.part])]
 
 
-class _ContinueTopic(Action):
+class _ContinueTopic(Action, metaclass=abc.ABCMeta):
     """Something new on the current topic: deeper answer or follow-up, never a repeat."""
+
+    # Abstract, so rasa-sdk's scan of Action subclasses does not try to register this base.
+    @abc.abstractmethod
+    def name(self) -> str: ...
 
     request: caregiving.Request = "more"
 
