@@ -18,6 +18,8 @@ from actions.common import Database, language_of
 from actions.exercises import (
     MEMORY,
     activated_this_turn,
+    is_disclosure,
+    leave_for_safety,
     safely,
     send,
     user_input,
@@ -83,6 +85,9 @@ class ValidateCheckinForm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if is_disclosure(tracker):  # never "tap a face" in reply to a disclosure
+            leave_for_safety(dispatcher, tracker)
+            return _close_checkin()
         if activated_this_turn(tracker, CHECKIN_FORM):
             return [SlotSet(CHECKIN_SLOT, None)]  # the trigger message is not an answer
         lang = language_of(tracker)

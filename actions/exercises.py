@@ -77,6 +77,35 @@ def menu_buttons(lang: str) -> list[dict[str, str]]:
     ]
 
 
+def is_disclosure(tracker: Tracker) -> bool:
+    """The latest message was marked as a risk disclosure by the detector (or the NLU)."""
+    message = tracker.latest_message or {}
+    risk = message.get("risk") or {}
+    return (message.get("intent") or {}).get("name") == RISK_INTENT or bool(risk.get("escalate"))
+
+
+def safety_policy_answering(tracker: Tracker) -> bool:
+    """SafetyPolicy has taken this turn (it sets `safety_turns` when it starts a crisis reply).
+
+    In Rasa's ensemble a form's "happy path" prediction overrules every policy, so a form
+    can still run once on a disclosure; it must then step aside without a word.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "safety_turns":
+            return bool(event.get("value"))
+    return False
+
+
+def leave_for_safety(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Only if SafetyPolicy is not answering (it always should): give the crisis reply."""
+    if safety_policy_answering(tracker):
+        return
+    guardian = tracker.get_slot("role") == "guardian"
+    dispatcher.utter_message(response="utter_crisis_guardian" if guardian else "utter_crisis")
+
+
 def activated_this_turn(tracker: Tracker, form: str) -> bool:
     """True when `form` was switched on after the latest user message (form activation)."""
     for event in reversed(tracker.events):
@@ -154,7 +183,7 @@ class ValidateExerciseForm(Action):
         ex = content.exercise(tracker.get_slot(EXERCISE_ID) or "")
         if ex is None:
             return _end_form([SlotSet(READY, False)])
-        if (tracker.latest_message.get("intent") or {}).get("name") == RISK_INTENT:
+        if is_disclosure(tracker):
             return self._leave_for_safety(dispatcher, tracker)
         state = tracker.get_slot(STATE)
         if activated_this_turn(tracker, FORM):
@@ -182,6 +211,8 @@ class ValidateExerciseForm(Action):
             self._save(tracker, ex, turn.state)
         if engine.follow_up_hours(ex, turn.state):
             events.append(SlotSet(PLAN_DUE, True))
+        if turn.handoff_intent and turn.handoff_intent not in topics.topic_names() and messages:
+            messages[-1].buttons = _command_buttons(turn.handoff_intent, lang)
         send(dispatcher, messages)
         if turn.handoff_intent in topics.topic_names():
             events += _topic_handoff(dispatcher, tracker, turn, lang)
@@ -203,13 +234,13 @@ class ValidateExerciseForm(Action):
 
     def _leave_for_safety(self, dispatcher: CollectingDispatcher,
                           tracker: Tracker) -> list[EventType]:
-        # Normally SafetyPolicy answers a disclosure before the form ever runs. If the
-        # form is reached anyway, leave the exercise at once and give the crisis reply.
+        # A disclosure leaves the exercise at once (kept as stopped: "继续" can resume it
+        # later). SafetyPolicy gives the crisis reply; we only do if it did not start.
         state = dict(tracker.get_slot(STATE) or {})
         if state:
             state["status"] = engine.STOPPED
-        guardian = tracker.get_slot("role") == "guardian"
-        dispatcher.utter_message(response="utter_crisis_guardian" if guardian else "utter_crisis")
+            self._save(tracker, content.exercise(state.get("exercise", "")) or {}, state)
+        leave_for_safety(dispatcher, tracker)
         return _end_form([SlotSet(STATE, state or None), SlotSet(INPUT, None)])
 
 
@@ -224,6 +255,14 @@ def _topic_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, turn: Tur
                            turn.handoff_text or "", tracker.get_slot(MEMORY))
     send(dispatcher, reply.messages)
     return [SlotSet(MEMORY, reply.memory)]
+
+
+def _command_buttons(intent: str, lang: str) -> list[dict[str, str]]:
+    """Paused for another feature (check-in, progress, …): one tap to get there."""
+    button = content.common()["engine"]["handoff_buttons"].get(intent.split("/")[0])
+    if not button:
+        return []
+    return [{"title": text_in(button["title"], lang), "payload": button["payload"]}]
 
 
 # --- after the form, resume, plans ------------------------------------------------------------

@@ -46,6 +46,15 @@ TOPIC_INTENTS = frozenset(
     "school_stress friend_trouble low_confidence chores_burden mood_checkin my_progress "
     "request_exercise ask_caregiving report_concern ask_social_worker".split()
 )
+# Requests for another feature. Inside a free-text step only these (typed, short, and
+# recognised with high confidence) or a tapped button count as a change of topic: a
+# feeling written there is an answer ("我很难过" is what happened, not a new topic).
+COMMAND_INTENTS = frozenset(
+    "mood_checkin my_progress request_exercise ask_caregiving report_concern "
+    "ask_social_worker".split()
+)
+COMMAND_CONFIDENCE = 0.85
+COMMAND_MAX_CHARS = 12
 TOPIC_CONFIDENCE = 0.6
 DEFAULT_QUOTE_LIMIT = 20
 _NEGATION = re.compile(r"[不没别]|\bnot\b|n't|\bno\b")
@@ -363,10 +372,20 @@ def _on_text(ex, state, user, control, lang) -> Turn:  # type: ignore[no-untyped
             _advance(ex, state, next_of(ex, step), lang, messages)
             return _turn(messages, state)
         return _turn([Message(_render(step["hint"], ex, state, lang))], state)
-    if control in ("topic", "switch", "resume") or not compact(user.text):
+    if control == "topic" or _is_command(user):
+        return _offer_pause(ex, state, user, lang)
+    if control in ("switch", "resume") or not compact(user.text):
         return _turn([Message(_pick(engine["nudge"], lang, state)), _prompt(ex, state, lang)],
                      state)
     return _answered(ex, state, step, user.text, lang)
+
+
+def _is_command(user: UserInput) -> bool:
+    return (
+        user.intent in COMMAND_INTENTS
+        and user.confidence >= COMMAND_CONFIDENCE
+        and len(compact(user.text)) <= COMMAND_MAX_CHARS
+    )
 
 
 def _answered(ex, state, step, text: str, lang: str) -> Turn:  # type: ignore[no-untyped-def]

@@ -210,6 +210,37 @@ async def test_a_disclosure_reaching_the_form_leaves_it_with_the_crisis_reply(db
     assert chat.slots["exercise_state"]["status"] == "stopped"
 
 
+async def test_when_safety_policy_has_the_turn_the_form_steps_aside_silently(db: Database
+                                                                            ) -> None:
+    chat = FormChat(db, {"exercise_id": "breathing"})
+    await chat.activate("呼吸")
+    await chat.say("😐")
+    # The ensemble lets the form's happy path run once; SafetyPolicy's events are applied.
+    chat.history.append({"event": "slot", "name": "safety_turns", "value": 2.0})
+    slots = dict(chat.slots, exercise_input="我不想活了")
+    tracker = make_tracker(SENDER, slots=slots, text="我不想活了", intent="risk_disclosure",
+                           history=chat.history[:-1], active_loop="exercise_form",
+                           after_user=[{"event": "slot", "name": "safety_turns", "value": 2.0}])
+    messages, events = await run_action(x.ValidateExerciseForm(db), tracker)
+    assert messages == []  # SafetyPolicy gives the crisis reply, once
+    assert slots_of(events)["requested_slot"] is None
+    assert runs(db)[0].status == "stopped"
+    checkin = checkin_tracker("我不想活了", "risk_disclosure")
+    messages, events = await run_action(c.ValidateCheckinForm(), checkin)
+    assert slots_of(events)["requested_slot"] is None
+    assert [m.get("response") for m in messages] == ["utter_crisis"]  # no policy: we answer
+
+
+async def test_pausing_for_a_check_in_offers_the_check_in_button(db: Database) -> None:
+    chat = FormChat(db, {"exercise_id": "thought_detective"})
+    await chat.activate("想法侦探")
+    await chat.say("😐")
+    await chat.say("打卡心情", "mood_checkin", 0.97)
+    assert [b["payload"] for b in chat.buttons] == ["/stop", "/resume"]
+    await chat.say("/stop", "stop")
+    assert chat.closed and [b["payload"] for b in chat.buttons] == ["/mood_checkin"]
+
+
 async def test_the_exercise_still_runs_when_the_database_is_down() -> None:
     broken = Database("sqlite:////nonexistent/dir/peiban.db")
     chat = FormChat(broken, {"exercise_id": "breathing"})

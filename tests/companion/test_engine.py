@@ -264,3 +264,19 @@ def test_a_lower_rating_after_is_met_kindly_with_someone_to_talk_to() -> None:
     low = engine.handle(feelings, state, UserInput("😢"), "zh")
     assert "诚实" in texts(low) and "社工" in texts(low)
     assert low.state["rating_after"] == 1
+
+
+def test_a_button_or_a_clear_command_in_a_free_text_step_offers_to_pause() -> None:
+    thought = ex("thought_detective")
+    turn = until(thought, "text")
+    tapped = say(thought, turn, "/mood_checkin")
+    assert tapped.state["pending"] == engine.PAUSE_OFFER
+    typed = say(thought, turn, "打卡心情", intent="mood_checkin", confidence=0.97)
+    assert typed.state["pending"] == engine.PAUSE_OFFER
+    paused = say(thought, typed, "/stop")
+    assert paused.status == engine.STOPPED and paused.handoff_intent == "mood_checkin"
+    # A feeling is an answer here, however sure the classifier is.
+    feeling = say(thought, turn, "我很难过", intent="feel_sad", confidence=0.99)
+    assert feeling.state["answers"]["situation"]["text"] == "我很难过"
+    unsure = say(thought, turn, "打卡心情", intent="mood_checkin", confidence=0.5)
+    assert unsure.state["answers"]["situation"]["text"] == "打卡心情"
