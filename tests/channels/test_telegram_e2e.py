@@ -9,6 +9,7 @@ would rather share the e2e session stack, move this file to tests/e2e/ and delet
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,10 +31,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("tgstack"))
     running.migrate()
     added = running.cli("admin", "add-worker", "li", "--telegram-chat-id", str(WORKER_CHAT_ID),
-                        stdin="correct-horse-battery-9\n")
+                        "--on-call", stdin="correct-horse-battery-9\n")
     assert added.returncode == 0, added.stderr
     try:
-        for name in ("telegram", "actions", "rasa", "alerts"):
+        running.start("telegram")
+        try:
+            running.start("actions")
+        except (RuntimeError, TimeoutError) as exc:
+            # These bars must hold without the action server (the safety chain never needs
+            # it), so a broken action module elsewhere does not hide channel regressions.
+            warnings.warn(f"action server not running: {str(exc)[-300:]}", stacklevel=1)
+        for name in ("rasa", "alerts"):
             running.start(name)
         hook = f"http://127.0.0.1:{running.ports['rasa']}/webhooks/telegram/webhook"
         done = running.cli("telegram", "set-webhook", hook)
@@ -64,6 +72,13 @@ def to_chat(chat_id: int) -> Callable[[dict], bool]:
     return lambda params: str(params.get("chat_id")) == str(chat_id)
 
 
+HOTLINES = ("110", "120", "119", "12355", "12356")
+
+
+def is_crisis_reply(texts: list[str]) -> bool:
+    return any(number in text for text in texts for number in HOTLINES)
+
+
 def is_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -84,17 +99,21 @@ def test_chinese_text_gets_chinese_reply(stack: Stack) -> None:
 
 
 def test_callback_is_answered_and_reaches_rasa(stack: Stack) -> None:
-    deliver(stack, text_update(880003, "你好"))
+    # The crisis follow-up ("are you safe now?") has buttons and needs no action server.
+    deliver(stack, text_update(880003, "我不想活了"))
     sent = wait_calls(stack, "sendMessage", lambda p: to_chat(880003)(p)
                       and p.get("reply_markup"))
-    assert sent, "the greeting should offer role buttons"
+    assert sent, wait_calls(stack, "sendMessage", to_chat(880003), timeout=0)
     button = sent[-1]["params"]["reply_markup"]["inline_keyboard"][0][0]
-    update = callback_update(880003, button["callback_data"])
+    replies_before = len(wait_calls(stack, "sendMessage", to_chat(880003), timeout=0))
+    update = callback_update(880003, button["callback_data"],
+                             message_id=sent[-1]["response"]["message_id"])
     deliver(stack, update)
     answered = wait_calls(stack, "answerCallbackQuery", lambda p: p.get(
         "callback_query_id") == update["callback_query"]["id"])
     assert answered
-    assert len(wait_calls(stack, "sendMessage", to_chat(880003), count=len(sent) + 1)) > len(sent)
+    after = wait_calls(stack, "sendMessage", to_chat(880003), count=replies_before + 1)
+    assert len(after) > replies_before  # the payload reached Rasa, which answered
 
 
 def test_voice_gets_a_polite_reply(stack: Stack) -> None:
@@ -107,8 +126,7 @@ def test_disclosure_gets_crisis_reply_and_worker_alert(stack: Stack) -> None:
     before = len(wait_calls(stack, "sendMessage", to_chat(WORKER_CHAT_ID), timeout=0))
     deliver(stack, text_update(880005, "我不想活了，晚上想喝农药"))
     crisis = wait_calls(stack, "sendMessage", to_chat(880005))
-    assert crisis and any("110" in c["params"]["text"] or "12355" in c["params"]["text"]
-                          for c in crisis)
+    assert is_crisis_reply([c["params"]["text"] for c in crisis]), crisis
     alerts = wait_calls(stack, "sendMessage", to_chat(WORKER_CHAT_ID), count=before + 1,
                         timeout=60)
     assert len(alerts) > before, stack.tail("alerts")
@@ -117,7 +135,7 @@ def test_disclosure_gets_crisis_reply_and_worker_alert(stack: Stack) -> None:
 def test_a_caption_disclosure_escalates(stack: Stack) -> None:
     deliver(stack, media_update(880006, "photo", caption="我不想活了"))
     sent = wait_calls(stack, "sendMessage", to_chat(880006), count=2)
-    assert any("110" in c["params"]["text"] or "12355" in c["params"]["text"] for c in sent)
+    assert is_crisis_reply([c["params"]["text"] for c in sent]), sent
 
 
 def test_flood_from_one_user_does_not_starve_another(stack: Stack) -> None:

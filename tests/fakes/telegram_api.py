@@ -18,7 +18,8 @@ Standalone (for ``make run`` against a fake, or by hand)::
     python -m tests.fakes.telegram_api --port 8081
     # TELEGRAM_API_BASE_URL=http://127.0.0.1:8081/bot  TELEGRAM_TOKEN=123456:TEST
     # control routes: POST /_fake/updates (an Update JSON; delivered to the webhook if one is
-    # set, else queued for getUpdates), GET /_fake/calls[?method=sendMessage],
+    # set, else queued for getUpdates), GET /_fake/calls[?method=sendMessage] (each with
+    # method, params, time, status and the API result as "response"),
     # POST /_fake/fail {"count":1,"status":429,"retry_after":1,"method":"sendMessage"},
     # POST /_fake/reset
 """
@@ -497,7 +498,8 @@ class FakeTelegram:
     async def _ctl_calls(self, request: web.Request) -> web.Response:
         method = request.query.get("method")
         rows = [
-            {"method": c.method, "params": c.params, "time": c.time, "status": c.status}
+            {"method": c.method, "params": c.params, "time": c.time, "status": c.status,
+             "response": c.response}
             for c in self.log
             if method is None or c.method == method
         ]
