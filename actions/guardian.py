@@ -296,8 +296,7 @@ class ValidateConcernForm(FormValidationAction):
     def validate_concern_since(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        return {"concern_since": text[:200] if text else None}
+        return {"concern_since": concerns.normalise_since(str(value or ""))}
 
     def validate_concern_urgency(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -31,6 +31,9 @@ SUPPORT_SUMMARY = (
     "The guardian says caring is a heavy strain and would like the social worker's support."
 )
 URGENCY_LABELS = {"urgent": "很急 / urgent", "soon": "这几天 / soon", "later": "不急 / not urgent"}
+# What the form's buttons send (domain utter_ask_concern_since / _urgency): 1, 2, 3.
+URGENCY_CHOICES = {"1": "urgent", "2": "soon", "3": "later"}
+SINCE_CHOICES = {"1": "今天 / today", "2": "这几天 / a few days", "3": "一个月以上 / over a month"}
 
 # Checked in this order: "不太急" is soon, "不急" is later, anything else with "急" is urgent.
 _URGENCY_PATTERNS = (
@@ -68,10 +71,17 @@ def parse_urgency(text: Optional[str]) -> Optional[str]:
     value = (text or "").strip().lower()
     if value in URGENCIES:
         return value
+    if value in URGENCY_CHOICES:
+        return URGENCY_CHOICES[value]
     for urgency, pattern in _URGENCY_PATTERNS:
         if re.search(pattern, value):
             return urgency
     return None
+
+
+def normalise_since(text: Optional[str]) -> Optional[str]:
+    value = (text or "").strip()
+    return SINCE_CHOICES.get(value, value[:200]) or None
 
 
 def parse_yes_no(text: Optional[str]) -> Optional[bool]:

@@ -23,7 +23,8 @@ def report(sender: str = "tg:7001", **kw) -> ConcernReport:  # type: ignore[no-u
     ("text", "expected"),
     [("很急", "urgent"), ("很急，今天就要帮忙", "urgent"), ("不太急", "soon"), ("这几天", "soon"),
      ("不急", "later"), ("不急，想让社工知道", "later"), ("urgent", "urgent"), ("soon", "soon"),
-     ("not urgent", "later"), ("Not very urgent", "soon"), ("I don't know", None), ("嗯", None)],
+     ("not urgent", "later"), ("Not very urgent", "soon"), ("I don't know", None), ("嗯", None),
+     ("1", "urgent"), ("2", "soon"), ("3", "later"), ("4", None)],
 )
 def test_parse_urgency(text: str, expected: str | None) -> None:
     assert concerns.parse_urgency(text) == expected
@@ -45,6 +46,12 @@ def test_parse_yes_no(text: str, expected: bool | None) -> None:
 ])
 def test_is_stop(text: str, stop: bool) -> None:
     assert concerns.is_stop(text) is stop
+
+
+def test_since_buttons_are_written_out_for_the_worker() -> None:
+    assert concerns.normalise_since("2") == "这几天 / a few days"
+    assert concerns.normalise_since(" 上个星期开始的 ") == "上个星期开始的"
+    assert concerns.normalise_since("  ") is None
 
 
 def test_concern_goes_to_the_linked_childs_worker(db_url: str) -> None:
