@@ -111,7 +111,12 @@ class SafetyPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, events=events)
+        # "No user" predictions (a form's happy path) outrank every other kind in Rasa's
+        # ensemble whatever their confidence, so ours must be one too, or a form would keep
+        # asking its question over a disclosure. Events are optional: applied only if we win.
+        return self._prediction(
+            probabilities, optional_events=events or [], is_no_user_prediction=True
+        )
 
     def _predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
         if (

@@ -46,8 +46,10 @@ def message(text: str, escalate: bool, intent: str = "feel_sad") -> UserUttered:
 def predicted(policy: SafetyPolicy, tracker: DialogueStateTracker):  # type: ignore[no-untyped-def]
     prediction = policy.predict_action_probabilities(tracker, DOMAIN)
     if max(prediction.probabilities) == 0:
-        return None, prediction.events
-    return DOMAIN.action_names_or_texts[prediction.max_confidence_index], prediction.events
+        assert not prediction.is_no_user_prediction  # abstaining must never outrank others
+        return None, prediction.optional_events
+    assert prediction.is_no_user_prediction and not prediction.events
+    return DOMAIN.action_names_or_texts[prediction.max_confidence_index], prediction.optional_events
 
 
 def tracker_with(*events) -> DialogueStateTracker:  # type: ignore[no-untyped-def]
@@ -121,3 +123,21 @@ def test_followup_window_ends(policy: SafetyPolicy) -> None:
         message("我想做个练习", False, intent="request_exercise"),
     )
     assert predicted(policy, tracker)[0] is None
+
+
+def test_crisis_outranks_a_forms_happy_path_in_rasas_ensemble(policy: SafetyPolicy) -> None:
+    """The bug this guards against: a form kept asking its question over a disclosure."""
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+
+    tracker = tracker_with(
+        ActiveLoop("concern_form"), ActionExecuted("action_listen"), message("她说想喝农药", True)
+    )
+    ours = policy.predict_action_probabilities(tracker, DOMAIN)
+    form = [0.0] * len(DOMAIN.action_names_or_texts)
+    form[DOMAIN.index_for_action("utter_goodbye")] = 1.0  # stands in for the loop action
+    rule = PolicyPrediction(form, "RulePolicy", 6, is_no_user_prediction=True)
+    for order in ([ours, rule], [rule, ours]):
+        best = DefaultPolicyPredictionEnsemble._pick_best_policy(order)
+        assert best.policy_name == "SafetyPolicy"
+        assert ActiveLoop(None) in best.events
