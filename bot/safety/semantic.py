@@ -30,6 +30,10 @@ TOP_K = 3
 # Tuned on tests/safety/devset.jsonl (see bot/safety/eval.py --sweep).
 T_HIGH = 0.62     # top-k mean similarity that, with the margin, escalates
 MARGIN = 0.06     # ... it must beat the nearest negatives by this much
+# The bars ask for every suicide and sexual-abuse disclosure: trade a little
+# precision for recall there (dev negatives stay at zero false alarms).
+T_HIGH_BY_CATEGORY = {"suicide": 0.58, "sexual_abuse": 0.58}
+MARGIN_BY_CATEGORY = {"suicide": 0.06, "sexual_abuse": 0.06}
 T_HINT = 0.50     # a weaker match is kept as a sub-threshold hint
 HINT_MARGIN = 0.02
 SCORE_HIGH = 0.6
@@ -194,7 +198,9 @@ def nearest(texts: list[str]) -> list[Match]:
 def signals(texts: list[str]) -> list[Signal]:
     out = []
     for m in nearest(texts):
-        if m.similarity >= T_HIGH and m.margin >= MARGIN:
+        t_high = T_HIGH_BY_CATEGORY.get(m.category, T_HIGH)
+        margin = MARGIN_BY_CATEGORY.get(m.category, MARGIN)
+        if m.similarity >= t_high and m.margin >= margin:
             score = SCORE_HIGH
         elif m.similarity >= T_HINT and m.margin >= HINT_MARGIN:
             score = SCORE_HINT
