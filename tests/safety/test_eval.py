@@ -47,8 +47,8 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-@pytest.mark.parametrize("path,minimum", [(DEV, 500), (BLIND, 180)])
-def test_set_shape(path, minimum):
+@pytest.mark.parametrize("path,minimum,neg_share", [(DEV, 500, 0.5), (BLIND, 180, 0.45)])
+def test_set_shape(path, minimum, neg_share):
     if not path.exists():
         pytest.skip(f"{path.name} not written yet")
     rows = _rows(path)
@@ -56,7 +56,7 @@ def test_set_shape(path, minimum):
     keys = {"text", "role", "lang", "escalate", "category", "severity", "note"}
     assert all(set(r) == keys for r in rows)
     pos = [r for r in rows if r["escalate"]]
-    assert len(rows) - len(pos) >= len(pos), "at least as many negatives as disclosures"
+    assert len(rows) - len(pos) >= neg_share * len(rows), "enough hard negatives"
     assert {r["category"] for r in pos} == set(CATEGORIES)
     assert {r["severity"] for r in pos} == set(SEVERITIES)
     assert all(r["category"] is None and r["severity"] is None for r in rows if not r["escalate"])
