@@ -122,7 +122,8 @@ def first_answer(topic: str, lang: str) -> Answer:
 def _more(topic: str, lang: str) -> Answer:
     bubbles = [Message(text) for text in part_texts(topic, MORE, lang)]
     extra = localized_buttons(topic_file(topic).get("more_buttons") or [], lang)
-    bubbles.append(Message(text_in(prompts()["after_more"], lang), extra))
+    closing = topic_file(topic).get("after_more") or prompts()["after_more"]
+    bubbles.append(Message(text_in(closing, lang), extra))
     return Answer(topic, MORE, tuple(bubbles))
 
 
