@@ -56,8 +56,22 @@ def services(model_dir: str, rasa_port: int, action_port: int) -> list[Service]:
         ),
         Service(
             "rasa",
-            [rasa, "run", "--model", model_dir, "--interface", host, "--port", str(rasa_port),
-             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "*"],
+            [
+                rasa,
+                "run",
+                "--model",
+                model_dir,
+                "--interface",
+                host,
+                "--port",
+                str(rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+                "--cors",
+                "*",
+            ],
             f"http://127.0.0.1:{rasa_port}/",
         ),
         Service(
@@ -75,7 +89,11 @@ def services(model_dir: str, rasa_port: int, action_port: int) -> list[Service]:
 def start(service: Service, env: dict[str, str], log_dir: Path) -> None:
     log = (log_dir / f"{service.name}.log").open("ab")
     service.process = subprocess.Popen(
-        service.command, cwd=ROOT, env={**env, **service.env}, stdout=log, stderr=subprocess.STDOUT,
+        service.command,
+        cwd=ROOT,
+        env={**env, **service.env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
     )
     print(f"  started {service.name:<14} pid {service.process.pid}  (log: {log.name})", flush=True)
@@ -134,18 +152,24 @@ def supervise(items: list[Service], env: dict[str, str], log_dir: Path) -> None:
 
 def banner(rasa_port: int) -> str:
     console = settings().console_url
-    return "\n".join([
-        "",
-        "Peiban is running:",
-        f"  chat page (children, guardians)  {console}/chat",
-        f"  social-worker console            {console}/",
-        f"  health                           {console}/health",
-        f"  REST channel                     http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-        "  action server                    http://127.0.0.1:5055/health",
-        f"  logs                             {settings().var_dir / 'logs'}",
-        "Press Ctrl-C to stop everything.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "",
+            "Peiban is running:",
+            f"  chat page (children, guardians)  {console}/chat",
+            f"  social-worker console            {console}/",
+            f"  health                           {console}/health",
+            f"  REST channel                     http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+            "  action server                    http://127.0.0.1:5055/health",
+            f"  logs                             {settings().var_dir / 'logs'}",
+            "Press Ctrl-C to stop everything.",
+            "",
+        ]
+    )
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str]) -> int:
@@ -162,7 +186,10 @@ def main(argv: list[str]) -> int:
     print("Starting Peiban…", flush=True)
     for service in items:
         start(service, env, log_dir)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C, and SIGTERM from a service manager, both mean "stop everything cleanly" — even
+    # when we were started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if not wait_healthy(items, args.timeout):
             print(f"Some process did not come up; see the logs in {log_dir}", flush=True)
