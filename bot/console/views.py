@@ -70,8 +70,9 @@ def queue_handler(kind: str) -> Callable:
         status, page = _status_param(request), page_param(request)
         with session_scope(db_url(request)) as db:
             viewer = viewer_for(db, me(request))
-            counts = queries.open_counts(db, viewer)
-            result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind])
+            counts, latest = queries.open_stats(db, viewer)
+            result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind],
+                                   latest_id=latest[kind])
             audit.record(db, viewer.actor, "view_queue", "queue", kind, {
                 "status": status, "page": result.page, "cases": [r.id for r in result.rows],
             })
@@ -93,9 +94,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     status, page = _status_param(request), page_param(request)
     with session_scope(db_url(request)) as db:
         viewer = viewer_for(db, me(request))
-        counts = queries.open_counts(db, viewer)
-        result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind])
-        new = queries.new_cases_since(db, viewer, kind, int(since_raw))
+        counts, latest = queries.open_stats(db, viewer)
+        result = queries.queue(db, viewer, kind, status, page, open_total=counts[kind],
+                               latest_id=latest[kind])
+        since = int(since_raw)
+        new = queries.new_cases_since(db, viewer, kind, since) if latest[kind] > since else []
         if new:  # what this viewer newly sees is an access like any page view
             audit.record(db, viewer.actor, "view_new_cases", "queue", kind,
                          {"cases": [c["id"] for c in new]})
