@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditLog, utcnow
@@ -28,6 +28,17 @@ def _entry(row: AuditLog) -> dict[str, Any]:
     }
 
 
+def _lock_chain(session: Session) -> None:
+    """Serialise writers before reading the last hash, or two processes fork the chain."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # A write statement takes SQLite's RESERVED lock even when it changes no row; other
+        # writers then wait (busy_timeout) until we commit.
+        session.execute(text("UPDATE audit_log SET id = id WHERE 0"))
+    elif dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7365313)"))  # arbitrary, ours alone
+
+
 def record(
     session: Session,
     actor: str,
@@ -37,6 +48,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Add an audit row in the caller's transaction: the change and its record commit together."""
+    _lock_chain(session)
     last = session.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).scalar()
     row = AuditLog(
         created_at=utcnow(),

@@ -14,6 +14,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.config import settings
 
@@ -46,8 +47,14 @@ def get_engine(url: str | None = None) -> Engine:
         if engine is None:
             if url.startswith("sqlite"):
                 _ensure_sqlite_dir(url)
+                # A real pool: without one every session reconnects and re-runs the pragmas.
                 engine = create_engine(
-                    url, future=True, connect_args={"check_same_thread": False, "timeout": 10}
+                    url,
+                    future=True,
+                    poolclass=QueuePool,
+                    pool_size=5,
+                    max_overflow=10,
+                    connect_args={"check_same_thread": False, "timeout": 10},
                 )
                 _configure_sqlite(engine)
             else:
