@@ -18,7 +18,7 @@ export TF_DETERMINISTIC_OPS ?= 1
 # Rasa sends anonymous usage data by default; never from a children's service.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup venv migrate train train-if-needed run test lint validate pytest stories nlu-eval bench eval-safety clean
+.PHONY: help setup venv migrate train run test lint validate browser pytest stories nlu-eval bench eval-safety clean
 
 help:
 	@echo "make run          set everything up and start Peiban (chat page, console, Rasa, actions)"
@@ -69,7 +69,14 @@ stories: $(STAMP)
 nlu-eval: $(STAMP)
 	$(PY) -m bot.nlu.evaluate --model $(MODEL_DIR)/peiban.tar.gz tests/nlu/heldout_zh.yml tests/nlu/heldout_en.yml
 
-test: migrate lint validate train pytest stories nlu-eval
+# Browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ echo "Installing Debian's chromium for the browser tests"; apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+		echo "chromium is not installed: browser tests will be skipped"
+
+test: migrate lint validate train browser pytest stories nlu-eval
 	@echo "make test: all checks passed"
 
 eval-safety: $(STAMP)
