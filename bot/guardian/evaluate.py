@@ -28,6 +28,9 @@ from bot.guardian import topics
 from bot.guardian.caregiving import RETRIEVAL_INTENT, topic_from_key
 
 HELDOUT = {"zh": ROOT / "tests/nlu/heldout_zh.yml", "en": ROOT / "tests/nlu/heldout_en.yml"}
+# Written by the NLU engineer after tuning on the held-out sets; never looked at while
+# tuning bot/guardian/topics.py either: the honest estimate.
+BLIND = {"zh": ROOT / "tests/nlu/blind_zh.yml", "en": ROOT / "tests/nlu/blind_en.yml"}
 FOLLOWUPS = ROOT / "tests/nlu/followups.yml"
 STAY_ON_TOPIC = ("follow_up_question", "tell_more")
 BAR = 0.85
@@ -111,7 +114,9 @@ def evaluate(model: str) -> dict[str, Any]:
 
     agent = Agent.load(model)
     report: dict[str, Any] = {"model": model, "bar": BAR}
-    for lang, path in HELDOUT.items():
+    sets = {lang: path for lang, path in HELDOUT.items()}
+    sets.update({f"blind_{lang}": path for lang, path in BLIND.items() if path.exists()})
+    for lang, path in sets.items():
         pairs = examples(path, RETRIEVAL_INTENT + "/")
         parses = asyncio.run(_parse_all(agent, [text for _, text in pairs]))
         golds = [topic_from_key(gold) for gold, _ in pairs]
@@ -157,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     _quiet()
     report = evaluate(args.model)
     print(json.dumps(report, ensure_ascii=False, indent=2))
-    ok = all((report[lang]["accuracy"] or 0) >= BAR for lang in HELDOUT)
+    ok = all((report[name]["accuracy"] or 0) >= BAR
+             for name in report if name in HELDOUT or name.startswith("blind_"))
     return 0 if ok else 1
 
 
