@@ -33,8 +33,18 @@ class BadRequest(ValueError):
     """A request that is not a usable message; the text says why (for the 4xx body)."""
 
 
+# What a button sends: `/intent`, `/retrieval/key`, optionally `{json entities}`.
+_INTENT_PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{.*\})?$", re.DOTALL)
+
+
 def clean_text(text: str) -> str:
-    return _CONTROL.sub("", _ANSI.sub("", text))
+    """Remove control characters; a typed leading "/" that is no button payload is dropped,
+    since Rasa would read the message as an intent and skip NLU (and the risk detector)."""
+    text = _CONTROL.sub("", _ANSI.sub("", text))
+    stripped = text.strip()
+    if stripped.startswith("/") and not _INTENT_PAYLOAD.match(stripped):
+        text = stripped.lstrip("/")
+    return text
 
 
 def parse_request(body: bytes) -> tuple[str, str, Optional[dict[str, Any]]]:

@@ -30,8 +30,28 @@ def user_messages(events: Iterable[Event]) -> list[UserUttered]:
     return [e for e in events if isinstance(e, UserUttered) and e.text is not None]
 
 
+RISK_INTENT = "risk_disclosure"
+
+
 def risk_of(event: UserUttered) -> dict[str, Any]:
-    return (event.parse_data or {}).get(RISK_KEY) or {}
+    """The detector's marks; for a `risk_disclosure` that skipped NLU, marks from its entities.
+
+    Messages written as intents (`/risk_disclosure{…}`, replayed test stories) never pass
+    through the NLU detector, but an explicit risk intent must still escalate.
+    """
+    risk = (event.parse_data or {}).get(RISK_KEY)
+    if risk:
+        return risk
+    if (event.intent or {}).get("name") != RISK_INTENT:
+        return {}
+    entities = {e.get("entity"): e.get("value") for e in event.entities or []}
+    return {
+        "escalate": True,
+        "category": entities.get("risk_category"),
+        "severity": entities.get("risk_severity") or "high",
+        "evidence": ["intent:risk_disclosure"],
+        "signals": [],
+    }
 
 
 def assess(messages: list[UserUttered], context_turns: int = 5) -> ConversationRisk:

@@ -25,8 +25,7 @@ def test_concurrent_writers_keep_one_chain(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     upgrade(url)
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, url, "120"], cwd=ROOT)
-        for _ in range(3)
+        subprocess.Popen([sys.executable, "-c", WRITER, url, "120"], cwd=ROOT) for _ in range(3)
     ]
     assert all(w.wait(timeout=180) == 0 for w in writers)
     with session_scope(url) as session:

@@ -141,3 +141,13 @@ def test_crisis_outranks_a_forms_happy_path_in_rasas_ensemble(policy: SafetyPoli
         best = DefaultPolicyPredictionEnsemble._pick_best_policy(order)
         assert best.policy_name == "SafetyPolicy"
         assert ActiveLoop(None) in best.events
+
+
+def test_an_explicit_risk_intent_escalates_without_nlu_marks(policy: SafetyPolicy) -> None:
+    bare = UserUttered(
+        "/risk_disclosure",
+        {"name": "risk_disclosure", "confidence": 1.0},
+        entities=[{"entity": "risk_category", "value": "abuse"}],
+    )
+    tracker = tracker_with(ActionExecuted("action_listen"), bare)
+    assert predicted(policy, tracker)[0] == "utter_crisis"
