@@ -9,7 +9,7 @@ Loads the model once and parses every held-out example. Reports per language:
   full_acc      intent with the retrieval key (ask_caregiving/<topic> must match the topic)
   macro_f1      macro F1 over full labels
   retrieval_acc topic accuracy on the ask_caregiving examples only (issue 5 bar)
-  raw_*         the same before the RiskDetector (its original_intent), to see classifier vs. detector
+  raw_*         the same before the RiskDetector (original_intent): classifier vs. detector
 plus the most frequent confusions, and follow-up staying on topic (tests/nlu/followups.yml).
 """
 
@@ -51,9 +51,9 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
     labels = sorted(set(gold))
     f1s = []
     for lab in labels:
-        tp = sum(1 for g, p in zip(gold, pred) if g == lab and p == lab)
-        fp = sum(1 for g, p in zip(gold, pred) if g != lab and p == lab)
-        fn = sum(1 for g, p in zip(gold, pred) if g == lab and p != lab)
+        tp = sum(1 for g, p in zip(gold, pred, strict=False) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred, strict=False) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred, strict=False) if g == lab and p != lab)
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
@@ -115,7 +115,7 @@ def main() -> int:
     errors = []
     for name in ("zh", "en", "blind_zh", "blind_en"):
         final, raw = [], []
-        for (set_name, gold, text), parse in zip(items, parses):
+        for (set_name, gold, text), parse in zip(items, parses, strict=False):
             if set_name != name or language(text) not in (name[-2:], None):
                 continue
             p, r = full_label(parse), full_label(parse, raw=True)
@@ -127,7 +127,9 @@ def main() -> int:
                 errors.append(f"[{name}] {gold:36s} -> {p:36s} {conf:.2f}  {text}")
         report[name] = metrics(final)
         report[name].update({f"raw_{k}": v for k, v in metrics(raw).items() if k != "n"})
-    fu = [(g, full_label(p)) for (s, g, _), p in zip(items, parses) if s == "followups"]
+    fu = [
+        (g, full_label(p)) for (s, g, _), p in zip(items, parses, strict=False) if s == "followups"
+    ]
     report["followups_on_topic"] = round(sum(p in FOLLOW_OK for _, p in fu) / len(fu), 4)
     report["followups_exact"] = round(sum(g == p for g, p in fu) / len(fu), 4)
     report["top_confusions"] = [f"{g} -> {p} x{c}" for (g, p), c in confusions.most_common(25)]
@@ -135,11 +137,13 @@ def main() -> int:
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if args.errors:
         print("\n".join(errors))
-        for (s, g, t), p in zip(items, parses):
+        for (s, g, t), p in zip(items, parses, strict=False):
             if s == "followups" and full_label(p) not in FOLLOW_OK:
                 print(f"[followup] {g} -> {full_label(p)}  {t}")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -74,7 +74,7 @@ def plain(raw: str) -> str:
 def load_nlu(path: Path) -> list[tuple[str, str, str]]:
     """[(intent, plain text, raw example)] of one Rasa 3.x NLU YAML file."""
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    assert str(doc.get("version")) == "3.1", f"{path}: version must be \"3.1\""
+    assert str(doc.get("version")) == "3.1", f'{path}: version must be "3.1"'
     rows = []
     for block in doc.get("nlu") or []:
         if "intent" not in block:
@@ -97,8 +97,32 @@ def training_rows() -> list[tuple[str, str, str]]:
 
 # --------------------------------------------------------------------------- language
 
-_INITIALS = ["", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
-             "zh", "ch", "sh", "r", "z", "c", "s", "y", "w"]
+_INITIALS = [
+    "",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "zh",
+    "ch",
+    "sh",
+    "r",
+    "z",
+    "c",
+    "s",
+    "y",
+    "w",
+]
 _FINALS = {
     "": "a o e ai ei ao ou an en ang eng er",
     "y": "a o e ao ou an in ang ing ong u ue uan un i",
@@ -300,7 +324,7 @@ def test_followups_are_follow_up_or_tell_more(heldout):
 
 def test_entity_annotations(train, heldout):
     rows = train + [r for rows in heldout.values() for r in rows]
-    for intent, text, raw in rows:
+    for intent, _text, raw in rows:
         ents = set(_entities(raw))
         allowed = ALLOWED_ENTITIES.get(intent, set())
         assert ents <= allowed, f"{intent}: unexpected entities {ents - allowed} in {raw!r}"
@@ -320,7 +344,9 @@ def test_invite_code_regex_matches_codes(train):
     ]
     assert patterns, "regex invite_code missing"
     rx = [re.compile(p) for p in patterns]
-    codes = [m.group(1) for _, _, raw in train for m in re.finditer(r"\[([^\]]+)\]\(invite_code\)", raw)]
+    codes = [
+        m.group(1) for _, _, raw in train for m in re.finditer(r"\[([^\]]+)\]\(invite_code\)", raw)
+    ]
     for code in codes:
         assert any(r.search(code) for r in rx), code
     for word in ("grandson", "daughter", "homework", "我想妈妈", "what if he refuses?"):
