@@ -122,7 +122,8 @@ class ActionCaregivingAnswer(Action):
         lang = language_of(tracker)
         explicit = _entity(tracker, "caregiving_topic") or _TOPIC_PAYLOAD.match(_text(tracker))
         if not explicit and topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
-            return continue_topic(dispatcher, tracker, "follow_up")
+            request = "more" if topics.has_more_cue(_text(tracker)) else "follow_up"
+            return continue_topic(dispatcher, tracker, request)
         topic = requested_topic(tracker)
         if topic is None:
             send(dispatcher, (caregiving.which_topic(lang),))
@@ -189,7 +190,8 @@ class ActionCaregivingFollowUp(_ContinueTopic):
         if usual and not topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
             dispatcher.utter_message(response=usual)
             return []
-        return continue_topic(dispatcher, tracker, self.request)
+        request = "more" if usual and topics.has_more_cue(_text(tracker)) else self.request
+        return continue_topic(dispatcher, tracker, request)
 
 
 class ActionCaregivingYes(Action):

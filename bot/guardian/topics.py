@@ -21,9 +21,18 @@ CONFIDENT = 0.9  # above this the selector is trusted as it is
 _FOLLOW_UP_CUE = re.compile(
     r"^\s*(那|那么|那要是|要是|如果|万一|可是|但是|可他|可她|他要是|她要是|还是不|他还是|她还是"
     r"|我照你说的|照你说的|这样|那样)"
-    r"|(不听|不肯|不答应|不配合|不管用|没用|还是不行|再这样|咋办呢|怎么办呢|怎么做到|做不到)"
+    r"|(不听|不肯|不答应|不配合|不管用|没用|还是不行|再这样|咋办呢|怎么办呢|怎么做到|做不到|做得到"
+    r"|咋做|怎么做)"
     r"|^\s*(what if|and if|but if|but what|and what|so what|what about|then what|what do i do if"
     r"|what should i do now|it didn'?t work|that didn'?t work|he still|she still|they still)",
+    re.I,
+)
+
+# "Say more" without naming the topic: the deeper answer rather than a what-if part.
+_MORE_CUE = re.compile(
+    r"(还有别的|还有其他|别的办法|其他办法|其它办法|还有啥|再说说|多说|详细|具体(该|怎么|咋)|一步一步"
+    r"|\bany other\b|\bother ways?\b|\banything else\b|\bmore (ideas|tips|ways)\b|\bwhat else\b"
+    r"|\bin detail\b|\bstep by step\b|\btell me more\b)",
     re.I,
 )
 
@@ -85,7 +94,11 @@ def names_another_topic(text: str, current: Optional[str]) -> bool:
 
 
 def has_follow_up_cue(text: str) -> bool:
-    return bool(_FOLLOW_UP_CUE.search(text or ""))
+    return bool(_FOLLOW_UP_CUE.search(text or "")) or has_more_cue(text)
+
+
+def has_more_cue(text: str) -> bool:
+    return bool(_MORE_CUE.search(text or ""))
 
 
 def looks_like_follow_up(text: str, current: Optional[str]) -> bool:

@@ -63,5 +63,11 @@ def test_a_new_topic_or_no_cue_is_not_a_follow_up(text: str) -> None:
     assert not topics.looks_like_follow_up(text, "water_safety")
 
 
+@pytest.mark.parametrize("text", ["还有别的办法吗", "具体该咋做 一步一步说", "any other ways?",
+                                  "tell me more"])
+def test_more_cues(text: str) -> None:
+    assert topics.has_more_cue(text) and topics.looks_like_follow_up(text, "sleep")
+
+
 def test_no_current_topic_means_no_follow_up() -> None:
     assert not topics.looks_like_follow_up("那怎么办呢", None)
