@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from typing import Iterable
 
+from . import classifier as _classifier
 from . import lexicon as _lexicon
 from . import semantic as _semantic
 from .normalize import normalize
@@ -18,6 +19,17 @@ MAX_EVIDENCE = 6
 _MASKED = re.compile("□+")
 # a signal this weak does not lift the category's severity
 _SEVERITY_FLOOR = 0.3
+# the model layers guess; the lexicon's severity and category win when it fired
+_IMPRECISE = ("semantic", "classifier")
+# Classifier layer (tuned by 5-fold CV on the dev set, NLU training data as negatives):
+# an encoder match the classifier gives less than GATE for its category is damped to a
+# hint; a classifier probability >= T_CLF_HIGH counts like an encoder match, >= T_CLF_HINT
+# is a hint that adds up with other hints.
+GATE = 0.10
+T_CLF_HIGH = 0.90
+T_CLF_HINT = 0.60
+SCORE_CLF_HIGH = 0.6
+SCORE_CLF_HINT = 0.3
 
 
 def noisy_or(scores: Iterable[float]) -> float:
@@ -31,7 +43,7 @@ def noisy_or(scores: Iterable[float]) -> float:
 def _category_severity(sigs: list[Signal]) -> str:
     """Most urgent severity among the signals that matter; the precise layers
     decide when they fired (an encoder neighbour's severity is only a guess)."""
-    precise = [s for s in sigs if s.source != "semantic" and s.score >= _SEVERITY_FLOOR]
+    precise = [s for s in sigs if s.source not in _IMPRECISE and s.score >= _SEVERITY_FLOOR]
     pool = precise or [s for s in sigs if s.score >= _SEVERITY_FLOOR] or sigs
     return max((s.severity for s in pool), key=lambda v: SEVERITY_RANK.get(v, 0))
 
@@ -50,7 +62,7 @@ def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detectio
         return Detection(False, None, None, [], sigs, max(scores.values()))
     sev = {c: _category_severity(by_cat[c]) for c in hot}
     # a category the precise layers carry beats one only the encoder suggests
-    lex = {c: any(s.source != "semantic" and s.score >= _SEVERITY_FLOOR for s in by_cat[c])
+    lex = {c: any(s.source not in _IMPRECISE and s.score >= _SEVERITY_FLOOR for s in by_cat[c])
            for c in hot}
     win = max(hot, key=lambda c: (lex[c], SEVERITY_RANK[sev[c]], -CATEGORY_PRIORITY[c],
                                   scores[c]))
@@ -66,28 +78,65 @@ def _semantic_text(text: str, lex: _lexicon.Lexicon) -> str:
     return _MASKED.sub(" ", lex.masked(text)).strip()
 
 
-def _semantic_signals(texts: list[str], lex: _lexicon.Lexicon, raw: str,
-                      negated: set[str]) -> list[Signal]:
-    """Encoder matches, damped like the lexicon's: framed text, negated terms."""
+def semantic_input(text: object) -> tuple[str, str]:
+    """(masked text the model layers read, its unmasked base reading)."""
+    norm = normalize(text)
+    lex = _lexicon.lexicon()
+    base = norm.variants[0] if norm.variants else norm.text
+    return _semantic_text(base, lex), base
+
+
+def _damp(s: Signal, why: str) -> Signal:
+    return Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
+                  f"{s.evidence} [{why}]", s.source)
+
+
+def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[str],
+                   use_classifier: bool = True) -> list[Signal]:
+    """Encoder and classifier signals, damped like the lexicon's (frames, negation,
+    exercise controls, implausibility cues), and encoder matches the classifier does
+    not support damped to hints."""
+    segs = _semantic.segments(sem_text)
+    if not segs:
+        return []
+    emb = _semantic.model().encode(segs)
+    matches = _semantic.nearest(segs, emb)
+    raw_sigs = _semantic.signals(segs, matches=matches)
+    clf = _classifier.model() if use_classifier else None
+    probs = clf.probs(sem_text, emb[0]) if clf is not None else None
+    if probs is not None:
+        sev = {m.category: m.severity for m in matches}
+        for ci, cat in enumerate(_classifier.LABELS[1:], start=1):
+            p = float(probs[ci])
+            if p >= T_CLF_HINT:
+                score = SCORE_CLF_HIGH if p >= T_CLF_HIGH else SCORE_CLF_HINT
+                raw_sigs.append(Signal(cat, sev.get(cat, "high"), score,
+                                       f"classifier:{p:.2f}", "classifier"))
+    frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
+    control = lex.is_control(raw)
     out = []
-    frame = lex.framing(raw)
-    framed = bool(frame) and not lex.first_person_clause(raw, 0, len(raw))
-    for s in _semantic.signals(texts):
-        if framed:
-            s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
-                       f"{s.evidence} [framed:{frame}]", s.source)
+    for s in raw_sigs:
+        frame = frames.get(s.category) or ("control" if control else None)
+        if frame and s.source == "classifier":
+            continue  # the least trusted layer says nothing about a story or a game
+        if frame:
+            s = _damp(s, f"framed:{frame}")
         # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
-        why = "negated" if s.category in negated else (
-            "damped" if lex.damped(s.category, raw) else None)
-        if why:
-            s = Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
-                       f"{s.evidence} [{why}]", s.source)
+        if s.category in negated:
+            s = _damp(s, "negated")
+        elif lex.damped(s.category, raw):
+            s = _damp(s, "damped")
+        if (s.source == "semantic" and probs is not None
+                and probs[_classifier.LABELS.index(s.category)] < GATE):
+            s = _damp(s, "unconfirmed")
         out.append(s)
     return out
 
 
-def analyse(text: object, role: str | None = None, *, semantic: bool = True) -> Detection:
-    """Full detection; `semantic=False` gives the lexicon-only baseline."""
+def analyse(text: object, role: str | None = None, *, semantic: bool = True,
+            classifier: bool = True) -> Detection:
+    """Full detection; `semantic=False` gives the lexicon-only baseline and
+    `classifier=False` the lexicon + encoder detector without the classifier."""
     norm = normalize(text)
     lex = _lexicon.lexicon()
     sigs, negated = lex.scan_detail(norm)
@@ -95,7 +144,7 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True) -> 
         base = norm.variants[0] if norm.variants else norm.text
         sem_text = _semantic_text(base, lex)
         if len(sem_text) >= 2:
-            sigs += _semantic_signals(_semantic.segments(sem_text), lex, base, negated)
+            sigs += _model_signals(sem_text, lex, base, negated, classifier)
     return combine(sigs)
 
 
@@ -113,5 +162,6 @@ def detect(text: str, role: str | None = None) -> Detection:
 
 
 def warmup() -> None:
-    """Load every table and the encoder now (Rasa calls this at startup)."""
+    """Load every table, the encoder and the classifier now (Rasa calls this at startup)."""
+    _classifier.model()
     detect("你好")

@@ -1,8 +1,15 @@
-"""`python -m bot.safety.eval [FILES...]`: recall, false alarms, Wilson intervals.
+"""`python -m bot.safety.eval [FILES] [--report FILES]`: recall, false alarms, Wilson intervals.
 
-Compares the full detector with the lexicon alone and times the detector.
-Exits 1 when the dev-set bars fail: recall < 1.0 for suicide or sexual_abuse,
-overall recall < 0.97, or false alarms > 5 %.
+Compares the full detector (lexicon + encoder + classifier) with the detector without
+the classifier and with the lexicon alone, and times the detector. Exits 1 when the bars
+fail on FILES: recall < 1.0 for suicide or sexual_abuse, overall recall < 0.97, or false
+alarms > 5 %. `--report` files (held-out sets) are printed one by one and never fail
+the run; `--no-bars` makes FILES report-only too.
+
+Files are JSON lines (`text role escalate category severity`) or Rasa NLU YAML: every
+example of an everyday intent counts as an everyday message unless
+tests/safety/nlu_labels.tsv labels it a disclosure (a category) or ambiguous (`?`,
+left out); `risk_disclosure` examples are left out.
 """
 
 from __future__ import annotations
@@ -101,13 +108,33 @@ def failures(m: Metrics) -> list[str]:
     return out
 
 
+NLU_LABELS = Path(__file__).resolve().parents[2] / "tests" / "safety" / "nlu_labels.tsv"
+
+
 def load(paths: Iterable[str]) -> list[dict]:
     rows = []
     for p in paths:
+        if p.endswith((".yml", ".yaml")):
+            rows += load_nlu(Path(p))
+            continue
         for line in Path(p).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 rows.append(json.loads(line))
     return rows
+
+
+def load_nlu(path: Path, labels_file: Path = NLU_LABELS) -> list[dict]:
+    """Rasa NLU examples as evaluation rows (see the module doc)."""
+    from .classifier import _nlu_examples, nlu_labels
+
+    labels = nlu_labels(labels_file)
+    out = []
+    for ex in _nlu_examples([path], labels):
+        pos = ex.label != "negative"
+        out.append({"text": ex.text, "role": None, "escalate": pos,
+                    "category": ex.label if pos else None,
+                    "severity": "high" if pos else None, "note": path.name})
+    return out
 
 
 Detector = Callable[[str, "str | None"], Detection]
@@ -130,21 +157,50 @@ def percentile(values: Sequence[float], q: float) -> float:
     return s[i]
 
 
-def table(full: Metrics, lex: Metrics) -> str:
-    lines = [f"{'':24}{'full detector':<28}{'lexicon only':<28}"]
+def table(full: Metrics, *others: tuple[str, Metrics]) -> str:
+    cols = [("full detector", full), *others]
+    lines = [f"{'':24}" + "".join(f"{name:<28}" for name, _ in cols)]
 
-    def row(name: str, a: Rate, b: Rate) -> None:
-        lines.append(f"{name:24}{a.fmt():<28}{b.fmt():<28}")
+    def row(name: str, pick: Callable[[Metrics], Rate]) -> None:
+        lines.append(f"{name:24}" + "".join(f"{pick(m).fmt():<28}" for _, m in cols))
 
-    row("recall (all)", full.recall, lex.recall)
+    row("recall (all)", lambda m: m.recall)
     for c in CATEGORIES:
-        row(f"  recall {c}", full.by_category[c], lex.by_category[c])
-    for s in SEVERITIES:
-        row(f"  recall sev={s}", full.by_severity[s], lex.by_severity[s])
-    row("false alarms (neg)", full.false_alarm, lex.false_alarm)
-    row("category acc (hits)", full.category_accuracy, lex.category_accuracy)
-    row("severity acc (hits)", full.severity_accuracy, lex.severity_accuracy)
+        if full.by_category[c].n:
+            row(f"  recall {c}", lambda m, c=c: m.by_category[c])
+    for sv in SEVERITIES:
+        if full.by_severity[sv].n:
+            row(f"  recall sev={sv}", lambda m, sv=sv: m.by_severity[sv])
+    row("false alarms (neg)", lambda m: m.false_alarm)
+    if full.category_accuracy.n:
+        row("category acc (hits)", lambda m: m.category_accuracy)
+        row("severity acc (hits)", lambda m: m.severity_accuracy)
     return "\n".join(lines)
+
+
+def report(files: Sequence[str], verbose: bool, label: str = "") -> tuple[Metrics, list[float]]:
+    """Print one evaluation (three detector variants); the full metrics and timings."""
+    from .detector import analyse
+
+    rows = load(files)
+    preds, times = run(rows, lambda t, r: analyse(t, r))
+    no_clf, _ = run(rows, lambda t, r: analyse(t, r, classifier=False))
+    lex_preds, lex_times = run(rows, lambda t, r: analyse(t, r, semantic=False))
+    full = metrics(rows, preds)
+    n_pos = sum(r["escalate"] for r in rows)
+    print(f"files: {', '.join(files)}{label}  messages: {len(rows)} ({n_pos} disclosures, "
+          f"{len(rows) - n_pos} negatives)   rate [Wilson 95 %] k/n")
+    print(table(full, ("lexicon + encoder", metrics(rows, no_clf)),
+                ("lexicon only", metrics(rows, lex_preds))))
+    print(f"detector time per message: p50 {percentile(times, 50):.2f} ms, "
+          f"p95 {percentile(times, 95):.2f} ms (lexicon only p95 "
+          f"{percentile(lex_times, 95):.2f} ms)")
+    if verbose:
+        for r in full.misses:
+            print(f"MISS  {r['category']:<12} {r['severity']:<8} {r['text']}")
+        for r in full.false_alarms:
+            print(f"FA    {r['got']:<12} {r['text']}  {r['evidence'][:2]}")
+    return full, times
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,35 +208,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("files", nargs="*", default=list(DEFAULT_FILES))
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--no-bars", action="store_true", help="report only, always exit 0")
+    ap.add_argument("--report", nargs="*", default=[], metavar="FILE",
+                    help="held-out files, each printed on its own, never failing the run")
     args = ap.parse_args(argv)
 
-    from .detector import analyse, warmup
+    from .detector import warmup
 
     t0 = time.perf_counter()
     warmup()
-    load_s = time.perf_counter() - t0
-    rows = load(args.files)
-    preds, times = run(rows, lambda t, r: analyse(t, r))
-    lex_preds, lex_times = run(rows, lambda t, r: analyse(t, r, semantic=False))
-    full, lex = metrics(rows, preds), metrics(rows, lex_preds)
-
-    n_pos = sum(r["escalate"] for r in rows)
-    print(f"files: {', '.join(args.files)}  messages: {len(rows)} ({n_pos} disclosures, "
-          f"{len(rows) - n_pos} negatives)   rate [Wilson 95 %] k/n")
-    print(table(full, lex))
-    print(f"detector time per message: p50 {percentile(times, 50):.2f} ms, "
-          f"p95 {percentile(times, 95):.2f} ms (lexicon only p95 "
-          f"{percentile(lex_times, 95):.2f} ms); first load {load_s:.2f} s")
-    if args.verbose:
-        for r in full.misses:
-            print(f"MISS  {r['category']:<12} {r['severity']:<8} {r['text']}")
-        for r in full.false_alarms:
-            print(f"FA    {r['got']:<12} {r['text']}  {r['evidence'][:2]}")
+    print(f"first load {time.perf_counter() - t0:.2f} s")
+    full, _ = report(args.files, args.verbose, "" if not args.no_bars else " (no bars)")
     bad = failures(full)
     for b in bad:
-        print(f"FAIL: {b}")
+        print(f"{'NOTE' if args.no_bars else 'FAIL'}: {b}")
     if not bad:
         print("PASS: recall and false-alarm bars met")
+    for f in args.report:
+        print()
+        m, _ = report([f], args.verbose, " (held out: reported, no bars)")
+        for b in failures(m):
+            print(f"NOTE: {b}")
     return 0 if args.no_bars or not bad else 1
 
 

@@ -73,6 +73,12 @@ class Lexicon:
                              for p in data.get("hyperbole_en") or []], s)
         self.frames = {k: _compile_list(v.get("zh", []), v.get("en", []), s)
                        for k, v in data["framing"].items()}
+        # a frame with `cats` only excuses those categories (a caregiving question
+        # about drowning is not a drowning; it says nothing about a child's suicide)
+        self.frame_cats = {k: frozenset(v["cats"]) for k, v in data["framing"].items()
+                           if v.get("cats")}
+        # whole-message exercise controls (停, 不想做了, "I want to quit this")
+        self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
         self.frame_self = _opt(data.get("frame_first_person"), s)
         self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
         self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
@@ -105,11 +111,36 @@ class Lexicon:
                 text = rx.sub(lambda m: "□" * len(m.group(0)), text)
         return text
 
-    def framing(self, text: str) -> str | None:
+    def framing(self, text: str, category: str | None = None) -> str | None:
+        """The first frame in the text that excuses `category` (any, when None)."""
         for name, rx in self.frames.items():
+            cats = self.frame_cats.get(name)
+            if category is not None and cats is not None and category not in cats:
+                continue
+            if category is None and cats is not None:
+                continue
             if rx is not None and rx.search(text):
                 return name
         return None
+
+    def frames_in(self, text: str) -> dict[str, str]:
+        """{category: frame} for every category some frame in the text excuses."""
+        hits = [n for n, rx in self.frames.items() if rx is not None and rx.search(text)]
+        out: dict[str, str] = {}
+        for c in CATEGORIES:
+            for n in hits:
+                cats = self.frame_cats.get(n)
+                if cats is None or c in cats:
+                    out[c] = n
+                    break
+        return out
+
+    def is_control(self, text: str) -> bool:
+        """The whole message is an exercise control (stop / continue / quit)."""
+        if self.controls is None:
+            return False
+        core = re.sub(r"[\s,，.。!！?？~…、]+", " ", text).strip()
+        return bool(core) and bool(self.controls.fullmatch(core))
 
     def damped(self, category: str, text: str) -> bool:
         """A cue that makes an encoder match for this category implausible (不小心)."""
@@ -143,7 +174,7 @@ class Lexicon:
         negated: set[str] = set()
         for variant, text in enumerate(norm.all_texts):
             masked = self.masked(text)
-            frame = self.framing(text)
+            frame = self.frames_in(text)
             now = bool(self.now.search(text)) if self.now else False
             for rule in self.rules:
                 sig = self._apply(rule, text, masked, frame, now, variant > 0, negated)
@@ -151,7 +182,7 @@ class Lexicon:
                     best[rule.id] = sig
         return list(best.values()), negated - {s.category for s in best.values()}
 
-    def _apply(self, rule: Rule, text: str, masked: str, frame: str | None,
+    def _apply(self, rule: Rule, text: str, masked: str, frame: dict[str, str],
                now: bool, is_variant: bool, negated: set[str]) -> Signal | None:
         if rule.unless is not None and rule.unless.search(text):
             return None
@@ -162,7 +193,7 @@ class Lexicon:
             if rule.negatable and self.negated(target, m.start()):
                 negated.add(rule.category)
                 continue
-            return self._signal(rule, text, m, frame, now, is_variant)
+            return self._signal(rule, text, m, frame.get(rule.category), now, is_variant)
         return None
 
     def _signal(self, rule: Rule, text: str, m: re.Match, frame: str | None,

@@ -216,6 +216,10 @@ def _tokens(text: str, res: _Resources) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _shares_char(surface: str, word: str) -> bool:
+    return any(c in word for c in surface if _CJK_RE.fullmatch(c))
+
+
 def phonetic_variant(text: str) -> str | None:
     """Replace pinyin / homophone spellings of known words by characters.
 
@@ -245,7 +249,9 @@ def phonetic_variant(text: str) -> str | None:
             if surface == word:
                 hit = (k, word, False)
                 break
-            if has_latin or key in res.phonetic_keys:
+            # a homophone typo in characters keeps one of the word's characters
+            # (割碗, 叫不行, 条楼); 表哥玩 shares none with 割腕 and is not one
+            if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)):
                 hit = (k, word, True)
                 break
         if hit:

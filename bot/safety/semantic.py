@@ -175,12 +175,12 @@ class Match:
         return self.similarity - self.negative
 
 
-def nearest(texts: list[str]) -> list[Match]:
-    """Best match per category over the given segments."""
+def nearest(texts: list[str], emb: np.ndarray | None = None) -> list[Match]:
+    """Best match per category over the given segments (embeddings if known)."""
     if not texts:
         return []
     b = bank()
-    q = model().encode(texts)
+    q = model().encode(texts) if emb is None else emb
     sims = q @ b.emb.T                      # (segments, bank)
     neg = _topk_mean(sims[:, b.labels < 0], TOP_K)
     out = []
@@ -195,9 +195,10 @@ def nearest(texts: list[str]) -> list[Match]:
     return out
 
 
-def signals(texts: list[str]) -> list[Signal]:
+def signals(texts: list[str], emb: np.ndarray | None = None,
+            matches: list[Match] | None = None) -> list[Signal]:
     out = []
-    for m in nearest(texts):
+    for m in (matches if matches is not None else nearest(texts, emb)):
         t_high = T_HIGH_BY_CATEGORY.get(m.category, T_HIGH)
         margin = MARGIN_BY_CATEGORY.get(m.category, MARGIN)
         if m.similarity >= t_high and m.margin >= margin:

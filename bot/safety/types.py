@@ -10,7 +10,7 @@ CATEGORIES: tuple[str, ...] = (
     "neglect", "bullying", "danger", "runaway",
 )
 SEVERITIES: tuple[str, ...] = ("imminent", "high", "medium")
-SOURCES: tuple[str, ...] = ("lexicon", "pattern", "semantic", "context")
+SOURCES: tuple[str, ...] = ("lexicon", "pattern", "semantic", "classifier", "context")
 
 SEVERITY_RANK = {"medium": 1, "high": 2, "imminent": 3}
 # On a severity tie the category a worker must act on first wins.

@@ -21,7 +21,8 @@ def test_detection_shape():
     assert d.escalate and d.category == "suicide" and d.severity in SEVERITIES
     assert d.evidence and all(isinstance(e, str) for e in d.evidence)
     assert d.signals and all(isinstance(s, Signal) for s in d.signals)
-    assert all(s.source in ("lexicon", "pattern", "semantic", "context") for s in d.signals)
+    assert all(s.source in ("lexicon", "pattern", "semantic", "classifier", "context")
+               for s in d.signals)
     assert all(0.0 <= s.score <= 1.0 for s in d.signals)
     assert 0.0 <= d.score <= 1.0
     assert set(d.to_cli_dict()) == {"escalate", "category", "severity", "evidence"}

