@@ -27,6 +27,7 @@ _IMPRECISE = ("semantic", "classifier")
 # is a hint that adds up with other hints.
 GATE = 0.10
 T_CLF_HIGH = 0.90
+T_CLF_HIGH_BY_CATEGORY: dict[str, float] = {}
 T_CLF_HINT = 0.60
 SCORE_CLF_HIGH = 0.6
 SCORE_CLF_HINT = 0.3
@@ -109,7 +110,8 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
         for ci, cat in enumerate(_classifier.LABELS[1:], start=1):
             p = float(probs[ci])
             if p >= T_CLF_HINT:
-                score = SCORE_CLF_HIGH if p >= T_CLF_HIGH else SCORE_CLF_HINT
+                high = T_CLF_HIGH_BY_CATEGORY.get(cat, T_CLF_HIGH)
+                score = SCORE_CLF_HIGH if p >= high else SCORE_CLF_HINT
                 raw_sigs.append(Signal(cat, sev.get(cat, "high"), score,
                                        f"classifier:{p:.2f}", "classifier"))
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
