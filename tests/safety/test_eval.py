@@ -15,6 +15,7 @@ from bot.safety.semantic import BANK_FILE, parse_bank
 HERE = Path(__file__).parent
 DEV = HERE / "devset.jsonl"
 BLIND = HERE / "blind.jsonl"
+BLIND_V5 = HERE / "blind_v5.jsonl"
 
 
 def test_wilson_known_values():
@@ -47,7 +48,8 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-@pytest.mark.parametrize("path,minimum,neg_share", [(DEV, 500, 0.5), (BLIND, 180, 0.45)])
+@pytest.mark.parametrize("path,minimum,neg_share",
+                         [(DEV, 500, 0.5), (BLIND, 180, 0.45), (BLIND_V5, 240, 0.45)])
 def test_set_shape(path, minimum, neg_share):
     if not path.exists():
         pytest.skip(f"{path.name} not written yet")
@@ -68,7 +70,7 @@ def test_set_shape(path, minimum, neg_share):
 
 def test_bank_does_not_contain_evaluation_messages():
     bank = {canonical(t) for _, _, t in parse_bank((DATA_DIR / BANK_FILE).read_text("utf-8"))}
-    for path in (DEV, BLIND):
+    for path in (DEV, BLIND, BLIND_V5):
         if path.exists():
             leaked = [r["text"] for r in _rows(path) if canonical(r["text"]) in bank]
             assert not leaked, f"{path.name} texts in the bank: {leaked[:5]}"
