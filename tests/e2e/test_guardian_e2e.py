@@ -61,17 +61,17 @@ def test_caregiving_in_english(stack: Stack) -> None:
     assert "consequence" in follow or "hitting" in follow
 
 
-@pytest.mark.xfail(
-    reason="known defect (issue 5, open): with the current model the typed urgency answer is "
-    "sometimes not taken and the form asks again; the case path itself is covered by "
-    "tests/guardian", strict=False)
 def test_concern_report_becomes_a_case_for_the_childs_worker(stack: Stack) -> None:
     child, guardian = family(stack)
-    texts = talk(
-        stack, guardian, GUARDIAN, "我担心我孙子",
-        "他这几天放学回来就关在屋里，饭也不怎么吃", "这几天", "不太急", "/affirm",
-    )
-    assert "记下来" in " ".join(texts), texts
+    # Not "关在屋里，饭也不吃": the detector rightly reads that as possible neglect and the
+    # safety path takes over (see the disclosure test below); this is an everyday worry.
+    talk(stack, guardian, GUARDIAN, "我担心我孙子")
+    replies = [stack.texts(guardian, answer) for answer in (
+        "孙子最近成绩掉得厉害，也不爱说话了", "这几天", "不太急", "/affirm")]
+    assert "这样有多久了" in " ".join(replies[0]), replies  # each answer is taken in turn
+    assert "有多急" in " ".join(replies[1]), replies
+    assert "打电话" in " ".join(replies[2]), replies
+    assert "记下来" in " ".join(replies[3]), replies
     rows = stack.query(
         "select id, kind, child_id, worker_id, severity from cases where sender_id = ?", guardian)
     assert len(rows) == 1, rows
