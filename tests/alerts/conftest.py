@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:  # `tests` is not installed: make `import tests.…` work
@@ -26,31 +24,8 @@ FAST_ENV = {
 }
 
 
-def _reset_caches() -> None:
-    from bot.config import settings
-    from bot.db import crypto
-    from bot.db.session import dispose_all
-
-    dispose_all()
-    settings.cache_clear()
-    crypto.reset_cipher()
-
-
 @pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite file migrated with Alembic; DATABASE_URL and the data key point at it."""
-    from bot.db.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'peiban.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PEIBAN_DATA_KEY", Fernet.generate_key().decode())
-    monkeypatch.setenv("PEIBAN_CONSOLE_URL", "https://console.example.org")
-    monkeypatch.delenv("ESCALATION_WEBHOOK_URL", raising=False)
-    monkeypatch.delenv("ESCALATION_WEBHOOK_SECRET", raising=False)
-    monkeypatch.delenv("PEIBAN_RENOTIFY_SCALE", raising=False)
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
-    _reset_caches()
-    upgrade(url)
-    yield url
-    _reset_caches()
+def db_env() -> dict[str, str | None]:
+    """The shared `db_url`, with fast clocks and a public console URL for alert links."""
+    return {"PEIBAN_CONSOLE_URL": "https://console.example.org", "PEIBAN_RENOTIFY_SCALE": None,
+            **FAST_ENV}

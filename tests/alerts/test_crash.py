@@ -138,6 +138,9 @@ async def test_sigkill_mid_delivery_then_restart(
     await eventually(lambda: len(slow_fake.delivered) >= 1, timeout=30)
     first.kill()  # Telegram has the message(s); the worker never heard back
     killed_at = time.monotonic()
+    # Requests already on the wire when the worker died still reach the fake; let them land
+    # before taking the snapshot, or a message in flight looks like an unexplained resend.
+    await asyncio.sleep(0.3)
     on_phone = {case_id for case_id, _, _ in slow_fake.delivered}
     unrecorded = _unrecorded(db_url)
     in_window = on_phone & unrecorded  # delivered but not recorded: the only resend candidates

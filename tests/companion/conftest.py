@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
-
-import pytest
-from cryptography.fernet import Fernet
 
 ROOT = str(Path(__file__).resolve().parents[2])
 if ROOT not in sys.path:  # `tests` is not installed: make `import actions…` work
     sys.path.insert(0, ROOT)
-
-
-def _reset_caches() -> None:
-    from bot.config import settings
-    from bot.db import crypto
-    from bot.db.session import dispose_all
-
-    dispose_all()
-    settings.cache_clear()
-    crypto.reset_cipher()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite file migrated with Alembic, with its own data key."""
-    from bot.db.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'peiban.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PEIBAN_DATA_KEY", Fernet.generate_key().decode())
-    monkeypatch.delenv("ESCALATION_WEBHOOK_URL", raising=False)
-    _reset_caches()
-    upgrade(url)
-    yield url
-    _reset_caches()
-
-
-@pytest.fixture
-def db(db_url: str):  # type: ignore[no-untyped-def]
-    from actions.common import Database
-
-    return Database(db_url)
 
 
 def user_event(text: str, intent: str, entities: Optional[list[dict[str, Any]]] = None,

@@ -15,6 +15,8 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 
+from tests.conftest import reset_caches
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -25,18 +27,6 @@ FAST_ARGON2 = {
     "PEIBAN_ARGON2_TIME_COST": "1", "PEIBAN_ARGON2_MEMORY_KIB": "8192",
     "PEIBAN_ARGON2_PARALLELISM": "1",
 }
-
-
-def _reset_caches() -> None:
-    from bot.config import settings
-    from bot.db import crypto
-    from bot.db.session import dispose_all
-    from bot.staff import passwords
-
-    settings.cache_clear()
-    crypto.reset_cipher()
-    passwords.reset_hasher()
-    dispose_all()
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +59,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_key: str,
     monkeypatch.setenv("PEIBAN_CONSOLE_URL", "http://127.0.0.1:8080")
     for name, value in FAST_ARGON2.items():
         monkeypatch.setenv(name, value)
-    _reset_caches()
+    reset_caches()
     yield url
-    _reset_caches()
+    reset_caches()
 
 
 @dataclass

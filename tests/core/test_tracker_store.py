@@ -12,7 +12,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.db.migrate import upgrade
 from bot.db.tracker_store import PeibanTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,24 +38,15 @@ def user(text: str, marks: dict, at: float) -> UserUttered:
 
 
 @pytest.fixture()
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'peiban.db'}"
-    monkeypatch.setenv("PEIBAN_DATA_KEY_FILE", str(tmp_path / "data.key"))
-    monkeypatch.delenv("ESCALATION_WEBHOOK_URL", raising=False)
-    from bot.config import settings
-    from bot.db import crypto
-
-    settings.cache_clear()
-    crypto.reset_cipher()
-    upgrade(url)
-    with sqlite3.connect(tmp_path / "peiban.db") as connection:
+def db(db_url: str) -> str:
+    """The shared migrated database, with one on-call worker reachable on Telegram."""
+    with sqlite3.connect(db_url.split("///", 1)[1]) as connection:
         connection.execute(
             "insert into workers (username, password_hash, role, telegram_chat_id, on_call, active,"
             " failed_logins, created_at) values ('w', 'x', 'social_worker', '42', 1, 1, 0,"
             " '2026-01-01 00:00:00')"
         )
-    yield url
-    settings.cache_clear()
+    return db_url
 
 
 def store_for(url: str) -> PeibanTrackerStore:
