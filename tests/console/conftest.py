@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
-
-from tests.conftest import reset_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -34,34 +31,21 @@ def data_key() -> str:
     return Fernet.generate_key().decode()
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, data_key: str) -> Path:
-    """Migrate once with bot.db.migrate.upgrade; each test gets a copy (Alembic is slow)."""
-    from bot.db.migrate import upgrade
-    from bot.db.session import dispose_all
-
-    path = tmp_path_factory.mktemp("template") / "console.db"
-    upgrade(f"sqlite:///{path}")
-    dispose_all()
-    return path
+@pytest.fixture
+def db_env(tmp_path: Path, data_key: str) -> dict[str, str]:
+    """The shared `db_url` with the console's settings: a known data key for subprocesses."""
+    return {
+        "PEIBAN_DATA_KEY": data_key,
+        "PEIBAN_SESSION_KEY_FILE": str(tmp_path / "session.key"),
+        "PEIBAN_CONSOLE_URL": "http://127.0.0.1:8080",
+        **FAST_ARGON2,
+    }
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_key: str,
-        template_db: Path) -> Iterator[str]:
+def env(db_url: str) -> str:
     """Settings pointed at a fresh migrated database; returns its URL."""
-    db_path = tmp_path / "console.db"
-    shutil.copy(template_db, db_path)
-    url = f"sqlite:///{db_path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PEIBAN_DATA_KEY", data_key)
-    monkeypatch.setenv("PEIBAN_SESSION_KEY_FILE", str(tmp_path / "session.key"))
-    monkeypatch.setenv("PEIBAN_CONSOLE_URL", "http://127.0.0.1:8080")
-    for name, value in FAST_ARGON2.items():
-        monkeypatch.setenv(name, value)
-    reset_caches()
-    yield url
-    reset_caches()
+    return db_url
 
 
 @dataclass
