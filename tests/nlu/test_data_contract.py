@@ -27,6 +27,8 @@ HELDOUT_EN = HELDOUT_DIR / "heldout_en.yml"
 FOLLOWUPS = HELDOUT_DIR / "followups.yml"
 BLIND_ZH = HELDOUT_DIR / "blind_zh.yml"  # written after tuning; evaluated, never tuned on
 BLIND_EN = HELDOUT_DIR / "blind_en.yml"
+BLIND2_ZH = HELDOUT_DIR / "blind2_zh.yml"  # v2: written by someone who never saw data/nlu
+BLIND2_EN = HELDOUT_DIR / "blind2_en.yml"
 
 CONTRACT_INTENTS = (
     "greet goodbye thank affirm deny bot_challenge ask_help out_of_scope feel_happy "
@@ -233,6 +235,8 @@ def heldout():
         "followups": load_nlu(FOLLOWUPS),
         "blind_zh": load_nlu(BLIND_ZH),
         "blind_en": load_nlu(BLIND_EN),
+        "blind2_zh": load_nlu(BLIND2_ZH),
+        "blind2_en": load_nlu(BLIND2_EN),
     }
 
 
@@ -280,7 +284,8 @@ def test_no_duplicates_inside_training(train):
     )
 
 
-@pytest.mark.parametrize("name", ["zh", "en", "followups", "blind_zh", "blind_en"])
+@pytest.mark.parametrize("name", ["zh", "en", "followups", "blind_zh", "blind_en",
+                                  "blind2_zh", "blind2_en"])
 def test_heldout_not_in_training(train, heldout, name):
     dups = near_duplicates(heldout[name], train)
     assert not dups, f"held-out {name} overlaps training:\n" + "\n".join(
