@@ -27,9 +27,10 @@ import logging
 import math
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -110,17 +111,35 @@ def model() -> Model | None:
     return _MODEL
 
 
+@contextmanager
+def use(replacement: Model | None) -> Iterator[None]:
+    """Run the detector with another classifier (cross-validation in tune.py)."""
+    global _MODEL, _LOADED
+    saved = (_MODEL, _LOADED)
+    _MODEL, _LOADED = replacement, True
+    try:
+        yield
+    finally:
+        _MODEL, _LOADED = saved
+
+
+def from_arrays(arrays: dict[str, np.ndarray], digest: str = "") -> Model:
+    """A Model from `fit`'s arrays (as the cache stores them)."""
+    vocab = {str(g): i for i, g in enumerate(arrays["vocab"])}
+    return Model(vocab, arrays["idf"].astype(np.float32), arrays["w_ngram"].astype(np.float32),
+                 arrays["w_emb"].astype(np.float32), arrays["bias"].astype(np.float32), digest)
+
+
 def _load(path: Path) -> Model | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             if str(z["feature_version"]) != FEATURE_VERSION:
                 log.warning("%s was built for other features; classifier layer off", path)
                 return None
-            vocab = {str(g): i for i, g in enumerate(z["vocab"])}
-            return Model(vocab, z["idf"].astype(np.float32),
-                         z["w_ngram"].astype(np.float32), z["w_emb"].astype(np.float32),
-                         z["bias"].astype(np.float32), str(z["digest"]),
-                         str(z["own_digest"]) if "own_digest" in z else "")
+            m = from_arrays({k: z[k] for k in ("vocab", "idf", "w_ngram", "w_emb", "bias")},
+                            str(z["digest"]))
+            own = str(z["own_digest"]) if "own_digest" in z else ""
+            return Model(m.vocab, m.idf, m.w_ngram, m.w_emb, m.bias, m.digest, own)
     except (OSError, KeyError, ValueError) as e:
         log.warning("classifier cache unavailable (%s); classifier layer off", e)
         return None

@@ -7,6 +7,8 @@ import re
 from collections import defaultdict
 from typing import Iterable
 
+import numpy as np
+
 from . import classifier as _classifier
 from . import lexicon as _lexicon
 from . import semantic as _semantic
@@ -21,14 +23,22 @@ _MASKED = re.compile("□+")
 _SEVERITY_FLOOR = 0.3
 # the model layers guess; the lexicon's severity and category win when it fired
 _IMPRECISE = ("semantic", "classifier")
-# Classifier layer (tuned by 5-fold CV on the dev set, NLU training data as negatives):
+# Classifier layer (thresholds chosen by cross-validation, python -m bot.safety.tune):
 # an encoder match the classifier gives less than GATE for its category is damped to a
-# hint; a classifier probability >= T_CLF_HIGH counts like an encoder match, >= T_CLF_HINT
-# is a hint that adds up with other hints.
+# hint. The classifier's own signal is its risk probability (1 - p(negative)), given to
+# its most likely category: a message split between two categories (a plan that reads
+# as suicide and as self-harm) is still risky. Risk >= T_RISK_HIGH counts like an encoder
+# match, >= T_RISK_HINT is a hint that adds up with other hints.
 GATE = 0.10
-T_CLF_HIGH = 0.90
-T_CLF_HIGH_BY_CATEGORY: dict[str, float] = {}
-T_CLF_HINT = 0.60
+T_RISK_HIGH = 0.50
+T_RISK_HINT = 0.30
+# the bars ask for every suicide and sexual-abuse disclosure: a lower bar when the
+# classifier's category is one of those
+T_RISK_HIGH_URGENT = 0.40
+URGENT = ("suicide", "sexual_abuse")
+CLF_SEGMENTS = True
+# under a story/game/lesson/guidance frame the classifier speaks only when this sure
+T_RISK_FRAMED = 0.80
 SCORE_CLF_HIGH = 0.6
 SCORE_CLF_HINT = 0.3
 
@@ -92,6 +102,30 @@ def _damp(s: Signal, why: str) -> Signal:
                   f"{s.evidence} [{why}]", s.source)
 
 
+def _classifier_signals(probs: np.ndarray, severity: dict[str, str]) -> list[Signal]:
+    risk = 1.0 - float(probs[0])
+    if risk < T_RISK_HINT:
+        return []
+    ci = 1 + int(np.argmax(probs[1:]))
+    cat = _classifier.LABELS[ci]
+    high = T_RISK_HIGH_URGENT if cat in URGENT else T_RISK_HIGH
+    score = SCORE_CLF_HIGH if risk >= high else SCORE_CLF_HINT
+    return [Signal(cat, severity.get(cat, "high"), score,
+                   f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier")]
+
+
+def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray) -> np.ndarray:
+    """The whole message's probabilities, or a sentence's when that one is riskier
+    (a disclosure after small talk)."""
+    probs = clf.probs(segs[0], emb[0])
+    if CLF_SEGMENTS:
+        for seg, e in zip(segs[1:], emb[1:], strict=False):
+            p = clf.probs(seg, e)
+            if p[0] < probs[0]:
+                probs = p
+    return probs
+
+
 def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[str],
                    use_classifier: bool = True) -> list[Signal]:
     """Encoder and classifier signals, damped like the lexicon's (frames, negation,
@@ -104,25 +138,21 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     matches = _semantic.nearest(segs, emb)
     raw_sigs = _semantic.signals(segs, matches=matches)
     clf = _classifier.model() if use_classifier else None
-    probs = clf.probs(sem_text, emb[0]) if clf is not None else None
+    probs = _classifier_probs(clf, segs, emb) if clf is not None else None
     if probs is not None:
         sev = {m.category: m.severity for m in matches}
-        for ci, cat in enumerate(_classifier.LABELS[1:], start=1):
-            p = float(probs[ci])
-            if p >= T_CLF_HINT:
-                high = T_CLF_HIGH_BY_CATEGORY.get(cat, T_CLF_HIGH)
-                score = SCORE_CLF_HIGH if p >= high else SCORE_CLF_HINT
-                raw_sigs.append(Signal(cat, sev.get(cat, "high"), score,
-                                       f"classifier:{p:.2f}", "classifier"))
+        raw_sigs += _classifier_signals(probs, sev)
+    risk = 1.0 - float(probs[0]) if probs is not None else 0.0
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
     for s in raw_sigs:
         frame = frames.get(s.category) or ("control" if control else None)
-        if frame and s.source == "classifier":
-            continue  # the least trusted layer says nothing about a story or a game
-        if frame:
+        if frame and s.source != "classifier":
             s = _damp(s, f"framed:{frame}")
+        elif frame and risk < T_RISK_FRAMED:
+            continue  # the classifier learned stories and games; it must be sure there
+
         # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
         if s.category in negated:
             s = _damp(s, "negated")

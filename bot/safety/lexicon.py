@@ -80,6 +80,7 @@ class Lexicon:
         # whole-message exercise controls (停, 不想做了, "I want to quit this")
         self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
         self.frame_self = _opt(data.get("frame_first_person"), s)
+        self.frame_void = _opt(data.get("frame_void"), s)
         self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
         self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
         self.now = _opt(data["now"], s)
@@ -113,6 +114,8 @@ class Lexicon:
 
     def framing(self, text: str, category: str | None = None) -> str | None:
         """The first frame in the text that excuses `category` (any, when None)."""
+        if self.frame_void is not None and self.frame_void.search(text):
+            return None
         for name, rx in self.frames.items():
             cats = self.frame_cats.get(name)
             if category is not None and cats is not None and category not in cats:
@@ -125,6 +128,8 @@ class Lexicon:
 
     def frames_in(self, text: str) -> dict[str, str]:
         """{category: frame} for every category some frame in the text excuses."""
+        if self.frame_void is not None and self.frame_void.search(text):
+            return {}
         hits = [n for n, rx in self.frames.items() if rx is not None and rx.search(text)]
         out: dict[str, str] = {}
         for c in CATEGORIES:

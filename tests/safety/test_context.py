@@ -19,7 +19,8 @@ def test_single_subthreshold_message_does_not_escalate():
 
 
 def test_hints_accumulate_to_suicide():
-    ds = turns("没人在乎我", "我是个累赘", "都是我的错")
+    # (我是个累赘, perceived burdensomeness, escalates on its own since round 9)
+    ds = turns("没人在乎我", "都是我的错", "反正没人在乎我")
     assert not any(d.escalate for d in ds)
     c = assess_conversation(ds)
     assert c.escalate and c.category == "suicide"
@@ -50,12 +51,12 @@ def test_strongest_category_wins():
 def test_window_limits_old_hints():
     old = turns("没人在乎我")
     chatter = turns(*["今天吃了面条"] * WINDOW)
-    later = turns("我是个累赘", "都是我的错")
+    later = turns("都是我的错", "反正没人在乎我")
     assert not assess_conversation(old + chatter + later).escalate
 
 
 def test_accepts_stored_dicts():
-    stored = [detect(t).to_dict() for t in ("没人在乎我", "我是个累赘", "都是我的错")]
+    stored = [detect(t).to_dict() for t in ("没人在乎我", "都是我的错", "反正没人在乎我")]
     assert assess_conversation(stored).escalate
     cli_only = [detect("他摸我下面").to_cli_dict(), detect("嗯").to_cli_dict()]
     c = assess_conversation(cli_only)
@@ -63,5 +64,6 @@ def test_accepts_stored_dicts():
 
 
 def test_pure():
-    ds = turns("没人在乎我", "我是个累赘", "都是我的错")
+    # (我是个累赘, perceived burdensomeness, escalates on its own since round 9)
+    ds = turns("没人在乎我", "都是我的错", "反正没人在乎我")
     assert assess_conversation(ds) == assess_conversation(tuple(ds))

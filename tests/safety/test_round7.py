@@ -43,7 +43,9 @@ NOT_ESCALATE = [
     "I want to quit this", "I don't want to continue", "I want to continue", "停",
     "不想做了", "不想继续了", "我不想继续了", "I don't want to do this anymore",
     # sadness, loneliness, worry alone
-    "感觉没有人在乎我", "我怕家里出什么事", "他们都不理我了", "周末大人都不在家 就剩我",
+    # (周末大人都不在家 就剩我 left this list in round 9: a child alone for a whole
+    # weekend is a neglect concern the worker should hear about)
+    "感觉没有人在乎我", "我怕家里出什么事", "他们都不理我了",
     # homophone and quantity traps
     "我跟表哥玩摔跤", "我攒了几颗星", "孩子打疫苗的本子找不到了",
 ]
@@ -70,7 +72,7 @@ def test_homophone_typo_keeps_a_character():
 def test_sadness_alone_is_a_context_signal():
     first = detect("感觉没有人在乎我", "child")
     assert not first.escalate and first.signals
-    later = [detect("我是个累赘", "child"), detect("都是我的错", "child")]
+    later = [detect("都是我的错", "child"), detect("反正没人在乎我", "child")]
     assert not any(d.escalate for d in later)
     c = assess_conversation([first, *later])
     assert c.escalate and c.category == "suicide"
