@@ -24,6 +24,7 @@ from actions.exercises import (
     send,
     user_input,
 )
+from actions.guardian import guardian_reroute
 from bot.companion import checkins, content, engine, progress, ratings, store, topics
 from bot.companion.content import text_in
 from bot.companion.progress import RunSummary
@@ -62,6 +63,10 @@ class ActionTopicReply(Action):
         role = tracker.get_slot("role")
         memory = tracker.get_slot(MEMORY)
         intent = _intent(tracker)
+        if intent not in FOLLOW_UP_INTENTS:
+            rerouted = guardian_reroute(dispatcher, tracker)  # a grandparent's question
+            if rerouted is not None:
+                return rerouted
         if intent in FOLLOW_UP_INTENTS:
             reply = topics.follow_up(intent, lang, role, memory, self.rng)
         else:

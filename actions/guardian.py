@@ -128,9 +128,50 @@ class ActionCaregivingAnswer(Action):
         if topic is None:
             send(dispatcher, (caregiving.which_topic(lang),))
             return []
-        answer = caregiving.first_answer(topic, lang)
-        send(dispatcher, answer.messages)
-        return [SlotSet(TOPIC_SLOT, topic), SlotSet(SEEN_SLOT, [answer.part])]
+        return first_answer(dispatcher, tracker, topic)
+
+
+def first_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
+                 topic: str) -> list[EventType]:
+    """The first answer on a topic, remembered for "more" and follow-ups."""
+    answer = caregiving.first_answer(topic, language_of(tracker))
+    send(dispatcher, answer.messages)
+    return [SlotSet(TOPIC_SLOT, topic), SlotSet(SEEN_SLOT, [answer.part])]
+
+
+def guardian_reroute(dispatcher: CollectingDispatcher,
+                     tracker: Tracker) -> Optional[list[EventType]]:
+    """A guardian's caregiving question the classifier took for a child's intent (孩子老是哭
+    -> feel_sad) or did not understand: answered on its topic (topics.guardian_topic).
+    None when the sender is not a guardian or the topic is unclear."""
+    if tracker.get_slot("role") != "guardian":
+        return None
+    message = tracker.latest_message or {}
+    selector = (message.get("response_selector") or {}).get(caregiving.RETRIEVAL_INTENT) or {}
+    topic = topics.guardian_topic((message.get("intent") or {}).get("name"),
+                                  topics.ranking_from_selector(selector), _text(tracker))
+    return first_answer(dispatcher, tracker, topic) if topic else None
+
+
+class ActionReplyOrCaregiving(Action):
+    """Unclear (nlu_fallback), out_of_scope and ask_help: a guardian whose message is a
+    caregiving question gets the answer on its topic; everyone else the usual reply."""
+
+    USUAL_REPLY = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope",
+                   "ask_help": "utter_help"}
+
+    def name(self) -> str:
+        return "action_reply_or_caregiving"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rerouted = guardian_reroute(dispatcher, tracker)
+        if rerouted is not None:
+            return rerouted
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        dispatcher.utter_message(response=self.USUAL_REPLY.get(intent, "utter_default"))
+        return []
 
 
 class _ContinueTopic(Action, metaclass=abc.ABCMeta):

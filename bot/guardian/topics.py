@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import Iterable, Optional, Sequence
 
-from bot.guardian.caregiving import TOPICS, topic_from_key
+from bot.guardian.caregiving import RETRIEVAL_INTENT, TOPICS, topic_from_key
 from bot.guardian.content import CAREGIVING_DIR, load_yaml
 
 WORD_WEIGHT = 0.35  # one topic word against the selector's confidence (tuned on data/nlu)
@@ -110,3 +110,26 @@ def looks_like_follow_up(text: str, current: Optional[str]) -> bool:
 
 def topics_named(texts: Iterable[str]) -> set[str]:
     return {topic for text in texts for topic in word_hits(text)}
+
+
+# A grandparent's question the intent classifier took for a child's own feeling or school
+# worry (孩子老是哭 -> feel_sad, "she is teased at school" -> school_stress) or did not
+# understand. A guardian asking it wants caregiving help: answer on the topic when the
+# selector or the topic words are clear about it. Children are never rerouted.
+GUARDIAN_REROUTE = frozenset({
+    "school_stress", "feel_worried", "feel_sad", "feel_angry", "feel_lonely", "feel_bored",
+    "friend_trouble", "miss_parents", "low_confidence", "chores_burden", "mood_checkin",
+    "out_of_scope", "ask_help", "nlu_fallback", "dont_understand",
+})
+REROUTE_CONFIDENT = 0.7  # the selector's top topic, for a rerouted message (tuned on heldout)
+
+
+def guardian_topic(intent: Optional[str], ranking: Ranking, text: str) -> Optional[str]:
+    """The caregiving topic to answer a guardian's message with, or None."""
+    if intent == RETRIEVAL_INTENT:
+        return choose(ranking, text)
+    if intent not in GUARDIAN_REROUTE:
+        return None
+    if (ranking and ranking[0][1] >= REROUTE_CONFIDENT) or word_hits(text):
+        return choose(ranking, text)
+    return None

@@ -409,10 +409,19 @@ async def test_topic_reply_reflects_and_remembers() -> None:
 
 
 async def test_guardian_gets_the_adult_reply() -> None:
-    tracker = make_tracker(text="孩子老是想他妈", intent="miss_parents",
+    # nothing names a caregiving topic: the adult reply offers the topic as a button
+    tracker = make_tracker(text="唉 这几天都这样", intent="miss_parents",
                            slots={"role": "guardian"})
     messages, _ = await run_action(c.ActionTopicReply(), tracker)
     assert messages[0]["buttons"][0]["payload"] == "/ask_caregiving/missing_parents"
+
+
+async def test_guardian_question_naming_a_topic_gets_the_caregiving_answer() -> None:
+    tracker = make_tracker(text="孩子老是想他妈", intent="miss_parents",
+                           slots={"role": "guardian"})
+    messages, events = await run_action(c.ActionTopicReply(), tracker)
+    topic = [e["value"] for e in events if e.get("name") == "caregiving_topic"]
+    assert topic == ["missing_parents"] and messages[0]["text"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -112,6 +112,44 @@ async def test_unclear_message_after_an_answer_is_a_follow_up_only_if_it_reads_l
     assert messages[0]["response"] == "utter_help"
 
 
+async def test_a_guardians_question_taken_for_a_childs_intent_gets_the_caregiving_answer() -> None:
+    from actions.companion import ActionTopicReply
+
+    tracker = make_tracker(slots={"language": "en"}, text="she is teased at school every day",
+                           intent="school_stress", response_key="ask_caregiving/bullying")
+    messages, events = await run(ActionTopicReply(), tracker)
+    assert slots_of(events)["caregiving_topic"] == "bullying"
+    assert messages and all("text" in m for m in messages)
+
+
+async def test_a_child_is_never_rerouted_to_caregiving() -> None:
+    from actions.companion import ActionTopicReply
+
+    tracker = make_tracker(slots={"role": "child"}, text="考试好紧张", intent="school_stress",
+                           response_key="ask_caregiving/homework")
+    _, events = await run(ActionTopicReply(), tracker)
+    assert "caregiving_topic" not in slots_of(events)
+
+
+@pytest.mark.parametrize("intent,usual", [("nlu_fallback", "utter_default"),
+                                          ("out_of_scope", "utter_out_of_scope"),
+                                          ("ask_help", "utter_help")])
+async def test_unclear_out_of_scope_and_help_keep_their_usual_reply(intent: str,
+                                                                   usual: str) -> None:
+    for role in ("child", "guardian"):  # a guardian's unclear message names no topic here
+        messages, events = await run(g.ActionReplyOrCaregiving(), make_tracker(
+            slots={"role": role}, text="asdf qwer", intent=intent))
+        assert events == [] and messages[0]["response"] == usual
+
+
+async def test_a_guardians_unclear_message_with_a_clear_topic_is_answered_on_it() -> None:
+    tracker = make_tracker(text="where is the nearest childrens home to our village",
+                           slots={"language": "en"}, intent="nlu_fallback",
+                           response_key="ask_caregiving/services")
+    _, events = await run(g.ActionReplyOrCaregiving(), tracker)
+    assert slots_of(events)["caregiving_topic"] == "services"
+
+
 async def test_follow_up_without_a_topic_asks_which_topic() -> None:
     messages, events = await run(g.ActionCaregivingFollowUp(),
                                  make_tracker(intent="follow_up_question"))
