@@ -140,7 +140,8 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     clf = _classifier.model() if use_classifier else None
     probs = _classifier_probs(clf, segs, emb) if clf is not None else None
     if probs is not None:
-        sev = {m.category: m.severity for m in matches}
+        # a neighbour's severity only when it is a real neighbour; else the usual high
+        sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
         raw_sigs += _classifier_signals(probs, sev)
     risk = 1.0 - float(probs[0]) if probs is not None else 0.0
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
