@@ -15,6 +15,10 @@ export PEIBAN_ACTION_URL ?= http://127.0.0.1:5055/webhook
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 export TF_DETERMINISTIC_OPS ?= 1
+# Rasa's training cache (.rasa/cache) drops its oldest entries past 1 GB, and one of our
+# trainings fills most of that: the next `make train` then retrained the ResponseSelector
+# although nothing had changed. Room for a few trainings keeps "train once" true.
+export RASA_MAX_CACHE_SIZE ?= 4000
 # Rasa sends anonymous usage data by default; never from a children's service.
 export RASA_TELEMETRY_ENABLED := false
 
