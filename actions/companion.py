@@ -63,13 +63,12 @@ class ActionTopicReply(Action):
         role = tracker.get_slot("role")
         memory = tracker.get_slot(MEMORY)
         intent = _intent(tracker)
-        if intent not in FOLLOW_UP_INTENTS:
-            rerouted = guardian_reroute(dispatcher, tracker)  # a grandparent's question
-            if rerouted is not None:
-                return rerouted
         if intent in FOLLOW_UP_INTENTS:
             reply = topics.follow_up(intent, lang, role, memory, self.rng)
         else:
+            rerouted = guardian_reroute(dispatcher, tracker)  # a grandparent's question
+            if rerouted is not None:
+                return rerouted
             topic = intent if intent in topics.topic_names() else (memory or {}).get("last_topic")
             topic = topic if topic in topics.topic_names() else "feel_bored"
             text = (tracker.latest_message or {}).get("text") or ""

@@ -54,7 +54,7 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
 
 def requested_topic(tracker: Tracker) -> Optional[str]:
     """The topic of this message: a button's entity or an old-style "/ask_caregiving/<topic>"
-    payload (both exact), else the ResponseSelector's ranking with topic words breaking its
+    payload (both exact), else the classifier's topic ranking with topic words breaking its
     doubts (bot/guardian/topics.py)."""
     message = tracker.latest_message or {}
     topic = caregiving.topic_from_key(_entity(tracker, "caregiving_topic"))
@@ -107,7 +107,7 @@ def source_key(tracker: Tracker, kind: str) -> str:
 
 
 class ActionCaregivingAnswer(Action):
-    """First answer on the topic the ResponseSelector picked; remembers the topic.
+    """First answer on the topic the classifier picked; remembers the topic.
 
     "要是他不答应呢" right after an answer can come in as a caregiving question of its own:
     when it names no other topic it is answered as a follow-up on the current one.
@@ -129,6 +129,13 @@ class ActionCaregivingAnswer(Action):
             send(dispatcher, (caregiving.which_topic(lang),))
             return []
         return first_answer(dispatcher, tracker, topic)
+
+
+# What unclear messages, out_of_scope and ask_help get when they are not caregiving
+# questions (rules send them to action_reply_or_caregiving, and right after an answer to
+# action_caregiving_follow_up).
+USUAL_REPLY = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope",
+               "ask_help": "utter_help"}
 
 
 def first_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -157,9 +164,6 @@ class ActionReplyOrCaregiving(Action):
     """Unclear (nlu_fallback), out_of_scope and ask_help: a guardian whose message is a
     caregiving question gets the answer on its topic; everyone else the usual reply."""
 
-    USUAL_REPLY = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope",
-                   "ask_help": "utter_help"}
-
     def name(self) -> str:
         return "action_reply_or_caregiving"
 
@@ -170,7 +174,7 @@ class ActionReplyOrCaregiving(Action):
         if rerouted is not None:
             return rerouted
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-        dispatcher.utter_message(response=self.USUAL_REPLY.get(intent, "utter_default"))
+        dispatcher.utter_message(response=USUAL_REPLY.get(intent, "utter_default"))
         return []
 
 
@@ -218,7 +222,6 @@ class ActionCaregivingFollowUp(_ContinueTopic):
     follow-ups only when they read like one, otherwise they get their usual reply."""
 
     request = "follow_up"
-    USUAL_REPLY = {"nlu_fallback": "utter_default", "ask_help": "utter_help"}
 
     def name(self) -> str:
         return "action_caregiving_follow_up"
@@ -227,7 +230,7 @@ class ActionCaregivingFollowUp(_ContinueTopic):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        usual = self.USUAL_REPLY.get(intent or "")
+        usual = USUAL_REPLY.get(intent or "")
         if usual and not topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
             dispatcher.utter_message(response=usual)
             return []

