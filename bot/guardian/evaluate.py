@@ -34,6 +34,8 @@ HELDOUT = {"zh": ROOT / "tests/nlu/heldout_zh.yml", "en": ROOT / "tests/nlu/held
 BLIND = {"zh": ROOT / "tests/nlu/blind_zh.yml", "en": ROOT / "tests/nlu/blind_en.yml"}
 # v2, written by someone who never saw data/nlu (2026-12-03)
 BLIND2 = {"zh": ROOT / "tests/nlu/blind2_zh.yml", "en": ROOT / "tests/nlu/blind2_en.yml"}
+# v3, written the same way in session 4; first scored on the linear classifier
+BLIND3 = {"zh": ROOT / "tests/nlu/blind3_zh.yml", "en": ROOT / "tests/nlu/blind3_en.yml"}
 FOLLOWUPS = ROOT / "tests/nlu/followups.yml"
 STAY_ON_TOPIC = ("follow_up_question", "tell_more")
 BAR = 0.85
@@ -120,6 +122,7 @@ def evaluate(model: str) -> dict[str, Any]:
     sets = {lang: path for lang, path in HELDOUT.items()}
     sets.update({f"blind_{lang}": path for lang, path in BLIND.items() if path.exists()})
     sets.update({f"blind2_{lang}": path for lang, path in BLIND2.items() if path.exists()})
+    sets.update({f"blind3_{lang}": path for lang, path in BLIND3.items() if path.exists()})
     for lang, path in sets.items():
         pairs = examples(path, RETRIEVAL_INTENT + "/")
         parses = asyncio.run(_parse_all(agent, [text for _, text in pairs]))

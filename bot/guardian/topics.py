@@ -64,7 +64,7 @@ def word_hits(text: str) -> dict[str, int]:
 
 
 def ranking_from_selector(selector: dict) -> list[tuple[str, float]]:
-    """The classifier's topic ranking (response_selector output) as (topic, confidence), best first."""
+    """The topic ranking (response_selector output) as (topic, confidence), best first."""
     ranking = []
     for item in selector.get("ranking") or []:
         topic = topic_from_key(item.get("intent_response_key"))

@@ -1,7 +1,8 @@
 """Evaluate a trained model on the held-out NLU sets (not a pytest module).
 
 Sets: heldout_zh/heldout_en (tuned against), blind_zh/blind_en (written after tuning),
-blind2_zh/blind2_en (v2: written 2026-12-03 by someone who never saw data/nlu).
+blind2_zh/blind2_en (v2: written 2026-12-03 by someone who never saw data/nlu),
+blind3_zh/blind3_en (v3: the same way, session 4; first scored on the linear classifier).
 
     .venv/bin/python tests/nlu/eval_heldout.py MODEL.tar.gz [--json out.json] [--errors]
 
@@ -109,6 +110,8 @@ def main() -> int:
         "blind_en": load_nlu(HERE / "blind_en.yml"),
         "blind2_zh": load_nlu(HERE / "blind2_zh.yml"),
         "blind2_en": load_nlu(HERE / "blind2_en.yml"),
+        "blind3_zh": load_nlu(HERE / "blind3_zh.yml"),
+        "blind3_en": load_nlu(HERE / "blind3_en.yml"),
     }
     items = [(name, intent, text) for name, rows in sets.items() for intent, text, _ in rows]
     parses = asyncio.run(parse_all(args.model, [t for _, _, t in items]))
@@ -116,7 +119,8 @@ def main() -> int:
     report: dict = {}
     confusions: Counter = Counter()
     errors = []
-    for name in ("zh", "en", "blind_zh", "blind_en", "blind2_zh", "blind2_en"):
+    for name in ("zh", "en", "blind_zh", "blind_en", "blind2_zh", "blind2_en", "blind3_zh",
+                 "blind3_en"):
         final, raw = [], []
         for (set_name, gold, text), parse in zip(items, parses, strict=False):
             if set_name != name or language(text) not in (name[-2:], None):

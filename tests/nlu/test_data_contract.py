@@ -29,6 +29,8 @@ BLIND_ZH = HELDOUT_DIR / "blind_zh.yml"  # written after tuning; evaluated, neve
 BLIND_EN = HELDOUT_DIR / "blind_en.yml"
 BLIND2_ZH = HELDOUT_DIR / "blind2_zh.yml"  # v2: written by someone who never saw data/nlu
 BLIND2_EN = HELDOUT_DIR / "blind2_en.yml"
+BLIND3_ZH = HELDOUT_DIR / "blind3_zh.yml"  # v3: the same way, session 4
+BLIND3_EN = HELDOUT_DIR / "blind3_en.yml"
 
 CONTRACT_INTENTS = (
     "greet goodbye thank affirm deny bot_challenge ask_help out_of_scope feel_happy "
@@ -237,6 +239,8 @@ def heldout():
         "blind_en": load_nlu(BLIND_EN),
         "blind2_zh": load_nlu(BLIND2_ZH),
         "blind2_en": load_nlu(BLIND2_EN),
+        "blind3_zh": load_nlu(BLIND3_ZH),
+        "blind3_en": load_nlu(BLIND3_EN),
     }
 
 
@@ -285,7 +289,7 @@ def test_no_duplicates_inside_training(train):
 
 
 @pytest.mark.parametrize("name", ["zh", "en", "followups", "blind_zh", "blind_en",
-                                  "blind2_zh", "blind2_en"])
+                                  "blind2_zh", "blind2_en", "blind3_zh", "blind3_en"])
 def test_heldout_not_in_training(train, heldout, name):
     dups = near_duplicates(heldout[name], train)
     assert not dups, f"held-out {name} overlaps training:\n" + "\n".join(
