@@ -68,14 +68,17 @@ async def _one(session: aiohttp.ClientSession, url: str, sender: str, text: str)
     return time.perf_counter() - started
 
 
-async def drive(url: str, concurrency: int, total: int) -> dict[str, Any]:
-    """`total` messages from `concurrency` simultaneous users, each user in order."""
+async def drive(url: str, concurrency: int, total: int,
+                conversation_turns: int = 0) -> dict[str, Any]:
+    """`total` messages from `concurrency` simultaneous users, each user in order; a user
+    starts a new conversation every `conversation_turns` messages (0: never)."""
     latencies: list[float] = []
     per_user = max(1, total // concurrency)
 
     async def user(index: int, session: aiohttp.ClientSession) -> None:
-        sender = f"bench-{concurrency}-{index}-{time.time_ns()}"
+        base = f"bench-{concurrency}-{index}-{time.time_ns()}"
         for turn in range(per_user):
+            sender = f"{base}-{turn // conversation_turns}" if conversation_turns else base
             latencies.append(
                 await _one(session, url, sender, MESSAGES[(index + turn) % len(MESSAGES)])
             )
@@ -88,6 +91,7 @@ async def drive(url: str, concurrency: int, total: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
     return {
         "concurrency": concurrency,
+        "conversation_turns": conversation_turns or per_user,
         "messages": len(latencies),
         "throughput_msg_s": round(len(latencies) / elapsed, 1),
         **summary_ms(latencies),
@@ -151,11 +155,13 @@ def run_servers(model: str, workdir: Path) -> Any:
 def print_table(results: dict[str, Any]) -> None:
     print("\nREST channel (reply latency, throughput)")
     print(
-        f"  {'concurrency':>11} {'msgs':>6} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f"  {'concurrency':>11} {'turns':>6} {'msgs':>6} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'p99 ms':>8}"
     )
     for row in results["rest"]:
         print(
-            f"  {row['concurrency']:>11} {row['messages']:>6} {row['throughput_msg_s']:>7} "
+            f"  {row['concurrency']:>11} {row['conversation_turns']:>6} {row['messages']:>6} "
+            f"{row['throughput_msg_s']:>7} "
             f"{row['p50_ms']:>8} {row['p95_ms']:>8} {row['p99_ms']:>8}"
         )
     print(
@@ -177,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         stack = run_servers(args.model, Path(tmp))
         try:
             url = f"http://127.0.0.1:{stack.ports['rasa']}/webhooks/rest/webhook"
-            rest = [asyncio.run(drive(url, c, args.messages)) for c in (1, 20)]
+            # one long conversation, then 20-turn conversations, then 20 users at once
+            rest = [asyncio.run(drive(url, c, args.messages, turns))
+                    for c, turns in ((1, 0), (1, 20), (20, 0))]
             memory = {
                 "rasa_rss_mb": rss_mb(stack.procs["rasa"].process.pid),
                 "actions_rss_mb": rss_mb(stack.procs["actions"].process.pid),

@@ -18,10 +18,12 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 
 from bot.config import settings
+from bot.core import speedups
 from bot.db.session import _configure_sqlite, _ensure_sqlite_dir, normalise_url
 from bot.escalation import Profile, record_messages
 
 logger = logging.getLogger(__name__)
+speedups.install()  # hot paths in long conversations: see bot/core/speedups.py
 
 
 def sql_store_kwargs(url: str) -> dict[str, Any]:
