@@ -35,6 +35,7 @@ class Rule:
     now_re: re.Pattern | None
     unless: re.Pattern | None
     also: re.Pattern | None
+    void_inside: re.Pattern | None = None  # a match containing this is not a hit
 
 
 def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
@@ -101,7 +102,7 @@ class Lexicon:
             source=r.get("src") or ("pattern" if any("{" in p for p in pats) else "lexicon"),
             regex=regex, now_severity=r.get("now"),
             now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
-            also=_opt(r.get("also"), s),
+            also=_opt(r.get("also"), s), void_inside=_opt(r.get("void_inside"), s),
         )
 
     # -- exclusions ---------------------------------------------------------
@@ -183,6 +184,8 @@ class Lexicon:
         for m in rule.regex.finditer(target):
             if rule.negatable and self.negated(target, m.start()):
                 negated.add(rule.category)
+                continue
+            if rule.void_inside is not None and rule.void_inside.search(m.group()):
                 continue
             return self._signal(rule, text, m, frame.get(rule.category), now, is_variant)
         return None
