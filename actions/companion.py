@@ -70,11 +70,26 @@ class ActionTopicReply(Action):
             if rerouted is not None:
                 return rerouted
             topic = intent if intent in topics.topic_names() else (memory or {}).get("last_topic")
-            topic = topic if topic in topics.topic_names() else "feel_bored"
-            text = (tracker.latest_message or {}).get("text") or ""
-            reply = topics.compose(topic, lang, role, text, memory, self.rng)
+            return topic_reply(dispatcher, tracker, topic, self.rng)
         send(dispatcher, reply.messages)
         return [SlotSet(MEMORY, reply.memory)]
+
+
+def topic_reply(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str],
+                rng: random.Random) -> list[EventType]:
+    """The companion's reply on a child's topic (feel_bored when there is none)."""
+    topic = topic if topic in topics.topic_names() else "feel_bored"
+    text = (tracker.latest_message or {}).get("text") or ""
+    reply = topics.compose(topic, language_of(tracker), tracker.get_slot("role"), text,
+                           tracker.get_slot(MEMORY), rng)
+    send(dispatcher, reply.messages)
+    return [SlotSet(MEMORY, reply.memory)]
+
+
+def child_topic_from_ranking(tracker: Tracker) -> Optional[str]:
+    """The likeliest child topic in the classifier's ranking (None if it has none)."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return next((r.get("name") for r in ranking if r.get("name") in topics.topic_names()), None)
 
 
 # --- mood check-in ------------------------------------------------------------------------------

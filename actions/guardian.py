@@ -121,6 +121,8 @@ class ActionCaregivingAnswer(Action):
     ) -> list[EventType]:
         lang = language_of(tracker)
         explicit = _entity(tracker, "caregiving_topic") or _TOPIC_PAYLOAD.match(_text(tracker))
+        if tracker.get_slot("role") == "child" and not explicit:
+            return child_reroute(dispatcher, tracker)
         if not explicit and topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
             request = "more" if topics.has_more_cue(_text(tracker)) else "follow_up"
             return continue_topic(dispatcher, tracker, request)
@@ -136,6 +138,17 @@ class ActionCaregivingAnswer(Action):
 # action_caregiving_follow_up).
 USUAL_REPLY = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope",
                "ask_help": "utter_help"}
+
+
+def child_reroute(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A child's message the classifier took for a grandparent's question ("我弟弟老抢我
+    手机" -> screen_time) gets the companion's reply on the likeliest child topic: advice
+    written for grandparents would be the wrong answer to a child."""
+    import random
+
+    from actions.companion import child_topic_from_ranking, topic_reply  # imports this module
+
+    return topic_reply(dispatcher, tracker, child_topic_from_ranking(tracker), random.Random())
 
 
 def first_answer(dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -131,6 +131,25 @@ async def test_a_child_is_never_rerouted_to_caregiving() -> None:
     assert "caregiving_topic" not in slots_of(events)
 
 
+async def test_a_childs_message_taken_for_a_caregiving_question_gets_a_child_reply() -> None:
+    tracker = make_tracker(slots={"role": "child", "language": "zh"},
+                           text="弟弟老抢我手机 气死了", response_key="ask_caregiving/screen_time")
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "ask_caregiving", "confidence": 0.5}, {"name": "feel_angry", "confidence": 0.3},
+        {"name": "feel_sad", "confidence": 0.1}]
+    messages, events = await run(g.ActionCaregivingAnswer(), tracker)
+    assert "caregiving_topic" not in slots_of(events)
+    assert slots_of(events)["topic_memory"]["last_topic"] == "feel_angry"
+    assert messages and all("text" in m for m in messages)
+
+
+async def test_a_guardians_caregiving_question_still_gets_the_caregiving_answer() -> None:
+    tracker = make_tracker(slots={"role": "guardian", "language": "zh"},
+                           text="孙子天天玩手机怎么办", response_key="ask_caregiving/screen_time")
+    _, events = await run(g.ActionCaregivingAnswer(), tracker)
+    assert slots_of(events)["caregiving_topic"] == "screen_time"
+
+
 @pytest.mark.parametrize("intent,usual", [("nlu_fallback", "utter_default"),
                                           ("out_of_scope", "utter_out_of_scope"),
                                           ("ask_help", "utter_help")])
