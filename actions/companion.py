@@ -22,6 +22,7 @@ from actions.exercises import (
     leave_for_safety,
     safely,
     send,
+    topic_reply,
     user_input,
 )
 from actions.guardian import guardian_reroute
@@ -59,37 +60,18 @@ class ActionTopicReply(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        lang = language_of(tracker)
-        role = tracker.get_slot("role")
         memory = tracker.get_slot(MEMORY)
         intent = _intent(tracker)
-        if intent in FOLLOW_UP_INTENTS:
-            reply = topics.follow_up(intent, lang, role, memory, self.rng)
-        else:
+        if intent not in FOLLOW_UP_INTENTS:
             rerouted = guardian_reroute(dispatcher, tracker)  # a grandparent's question
             if rerouted is not None:
                 return rerouted
             topic = intent if intent in topics.topic_names() else (memory or {}).get("last_topic")
             return topic_reply(dispatcher, tracker, topic, self.rng)
+        reply = topics.follow_up(intent, language_of(tracker), tracker.get_slot("role"), memory,
+                                 self.rng)
         send(dispatcher, reply.messages)
         return [SlotSet(MEMORY, reply.memory)]
-
-
-def topic_reply(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str],
-                rng: random.Random) -> list[EventType]:
-    """The companion's reply on a child's topic (feel_bored when there is none)."""
-    topic = topic if topic in topics.topic_names() else "feel_bored"
-    text = (tracker.latest_message or {}).get("text") or ""
-    reply = topics.compose(topic, language_of(tracker), tracker.get_slot("role"), text,
-                           tracker.get_slot(MEMORY), rng)
-    send(dispatcher, reply.messages)
-    return [SlotSet(MEMORY, reply.memory)]
-
-
-def child_topic_from_ranking(tracker: Tracker) -> Optional[str]:
-    """The likeliest child topic in the classifier's ranking (None if it has none)."""
-    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-    return next((r.get("name") for r in ranking if r.get("name") in topics.topic_names()), None)
 
 
 # --- mood check-in ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ until the engine says the exercise is over (then it sets `requested_slot` to Non
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any, Callable, Optional, TypeVar
 
 from rasa_sdk import Action, Tracker
@@ -34,12 +35,30 @@ MEMORY = "topic_memory"
 RISK_INTENT = "risk_disclosure"
 
 
-# --- helpers shared with actions/companion.py --------------------------------------------------
+# --- helpers shared with actions/companion.py and guardian.py ---------------------------------
 
 
 def send(dispatcher: CollectingDispatcher, messages: list[Message]) -> None:
     for message in messages:
         dispatcher.utter_message(text=message.text, buttons=message.buttons or [])
+
+
+def topic_reply(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str],
+                rng: random.Random) -> list[EventType]:
+    """The companion's reply on a child's topic (feel_bored when there is none);
+    also what a child gets whose message was taken for a caregiving question."""
+    topic = topic if topic in topics.topic_names() else "feel_bored"
+    text = (tracker.latest_message or {}).get("text") or ""
+    reply = topics.compose(topic, language_of(tracker), tracker.get_slot("role"), text,
+                           tracker.get_slot(MEMORY), rng)
+    send(dispatcher, reply.messages)
+    return [SlotSet(MEMORY, reply.memory)]
+
+
+def child_topic_from_ranking(tracker: Tracker) -> Optional[str]:
+    """The likeliest child topic in the classifier's ranking (None if it has none)."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    return next((r.get("name") for r in ranking if r.get("name") in topics.topic_names()), None)
 
 
 def safely(what: str, call: Callable[[], T], default: T) -> T:

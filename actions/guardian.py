@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import random
 import re
 import uuid
 from typing import Any, Optional
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import Database, language_of
+from actions.exercises import child_topic_from_ranking, topic_reply
 from bot.guardian import caregiving, concerns, links, topics
 from bot.guardian.caregiving import Answer, Message
 from bot.guardian.content import text_in
@@ -113,6 +115,9 @@ class ActionCaregivingAnswer(Action):
     when it names no other topic it is answered as a follow-up on the current one.
     """
 
+    def __init__(self, rng: Optional[random.Random] = None) -> None:
+        self.rng = rng or random.Random()
+
     def name(self) -> str:
         return "action_caregiving_answer"
 
@@ -122,7 +127,9 @@ class ActionCaregivingAnswer(Action):
         lang = language_of(tracker)
         explicit = _entity(tracker, "caregiving_topic") or _TOPIC_PAYLOAD.match(_text(tracker))
         if tracker.get_slot("role") == "child" and not explicit:
-            return child_reroute(dispatcher, tracker)
+            # taken for a grandparent's question ("弟弟老抢我手机" -> screen_time): advice
+            # written for grandparents is the wrong answer to a child
+            return topic_reply(dispatcher, tracker, child_topic_from_ranking(tracker), self.rng)
         if not explicit and topics.looks_like_follow_up(_text(tracker), _current_topic(tracker)):
             request = "more" if topics.has_more_cue(_text(tracker)) else "follow_up"
             return continue_topic(dispatcher, tracker, request)
@@ -138,17 +145,6 @@ class ActionCaregivingAnswer(Action):
 # action_caregiving_follow_up).
 USUAL_REPLY = {"nlu_fallback": "utter_default", "out_of_scope": "utter_out_of_scope",
                "ask_help": "utter_help"}
-
-
-def child_reroute(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """A child's message the classifier took for a grandparent's question ("我弟弟老抢我
-    手机" -> screen_time) gets the companion's reply on the likeliest child topic: advice
-    written for grandparents would be the wrong answer to a child."""
-    import random
-
-    from actions.companion import child_topic_from_ranking, topic_reply  # imports this module
-
-    return topic_reply(dispatcher, tracker, child_topic_from_ranking(tracker), random.Random())
 
 
 def first_answer(dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -120,9 +120,8 @@ def evaluate(model: str) -> dict[str, Any]:
     agent = Agent.load(model)
     report: dict[str, Any] = {"model": model, "bar": BAR}
     sets = {lang: path for lang, path in HELDOUT.items()}
-    sets.update({f"blind_{lang}": path for lang, path in BLIND.items() if path.exists()})
-    sets.update({f"blind2_{lang}": path for lang, path in BLIND2.items() if path.exists()})
-    sets.update({f"blind3_{lang}": path for lang, path in BLIND3.items() if path.exists()})
+    for name, paths in (("blind", BLIND), ("blind2", BLIND2), ("blind3", BLIND3)):
+        sets.update({f"{name}_{lang}": path for lang, path in paths.items() if path.exists()})
     for lang, path in sets.items():
         pairs = examples(path, RETRIEVAL_INTENT + "/")
         parses = asyncio.run(_parse_all(agent, [text for _, text in pairs]))

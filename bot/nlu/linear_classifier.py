@@ -71,8 +71,13 @@ def label_of(message: Message) -> str:
     return message.get(INTENT_RESPONSE_KEY) or message.get(INTENT)
 
 
+def intent_of(label: str) -> str:
+    """`ask_caregiving/sleep` -> `ask_caregiving`; a plain intent is its own."""
+    return label.split("/", 1)[0]
+
+
 def retrieval_intent_of(label: str) -> Optional[str]:
-    return label.split("/", 1)[0] if "/" in label else None
+    return intent_of(label) if "/" in label else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -162,23 +167,23 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         probs = self._scorer.scores(text_features(message), sentence_embedding(message))
         intents: Dict[str, float] = defaultdict(float)
         for label, p in zip(self._labels, probs.tolist(), strict=True):
-            intents[label.split("/", 1)[0]] += p
+            intents[intent_of(label)] += p
         ranking = sorted(intents.items(), key=lambda kv: -kv[1])[: self._config["ranking_length"]]
         message.set(INTENT, _named(*ranking[0]), add_to_output=True)
         message.set(INTENT_RANKING_KEY, [_named(n, c) for n, c in ranking], add_to_output=True)
         self._select_responses(message, probs)
 
     def _select_responses(self, message: Message, probs: np.ndarray) -> None:
-        by_intent: Dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for label, p in zip(self._labels, probs.tolist(), strict=True):
+        by_intent: Dict[str, list[tuple[int, str, float]]] = defaultdict(list)
+        for index, (label, p) in enumerate(zip(self._labels, probs.tolist(), strict=True)):
             retrieval = retrieval_intent_of(label)
             if retrieval:
-                by_intent[retrieval].append((label, p))
+                by_intent[retrieval].append((index, label, p))
         selector: Dict[str, Any] = {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: sorted(by_intent)}
         for retrieval, scored in by_intent.items():
-            total = sum(p for _, p in scored) or 1.0
-            ranking = sorted(((k, p / total) for k, p in scored), key=lambda kv: -kv[1])
-            best, confidence = ranking[0]
+            total = sum(p for _, _, p in scored) or 1.0
+            ranking = sorted(((i, k, p / total) for i, k, p in scored), key=lambda r: -r[2])
+            _, best, confidence = ranking[0]
             selector[retrieval] = {
                 RESPONSE_SELECTOR_PREDICTION_KEY: {
                     RESPONSE_SELECTOR_RESPONSES_KEY: self._responses.get(best, []),
@@ -187,9 +192,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
                 },
                 RESPONSE_SELECTOR_RANKING_KEY: [
-                    {"id": self._labels.index(k), PREDICTED_CONFIDENCE_KEY: c,
-                     INTENT_RESPONSE_KEY: k}
-                    for k, c in ranking[: self._config["ranking_length"]]
+                    {"id": i, PREDICTED_CONFIDENCE_KEY: c, INTENT_RESPONSE_KEY: k}
+                    for i, k, c in ranking[: self._config["ranking_length"]]
                 ],
             }
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)

@@ -119,8 +119,7 @@ def main() -> int:
     report: dict = {}
     confusions: Counter = Counter()
     errors = []
-    for name in ("zh", "en", "blind_zh", "blind_en", "blind2_zh", "blind2_en", "blind3_zh",
-                 "blind3_en"):
+    for name in (n for n in sets if n != "followups"):
         final, raw = [], []
         for (set_name, gold, text), parse in zip(items, parses, strict=False):
             if set_name != name or language(text) not in (name[-2:], None):

@@ -5,7 +5,6 @@ import threading
 import pytest
 
 from bot.safety import detect
-from bot.safety.detector import analyse
 
 ESCALATE = [
     # (text, role, category)
@@ -156,10 +155,10 @@ def test_probes(expected, text):
 @pytest.mark.parametrize("text", ["他爸妈说不让打孩子 那犯错了该咋罚", "奶奶说不能打孩子 那咋管"])
 def test_a_no_hitting_rule_is_not_abuse(text: str) -> None:
     assert not any(s.category == "abuse" and s.source != "classifier"
-                   for s in analyse(text).signals)
+                   for s in detect(text).signals)
 
 
 @pytest.mark.parametrize("text", ["爸爸不让我吃饭还打我", "妈妈说不许打人 可是爸爸天天打我"])
 def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
-    result = analyse(text)
+    result = detect(text)
     assert result.escalate and result.category == "abuse"
