@@ -36,6 +36,8 @@ BLIND = {"zh": ROOT / "tests/nlu/blind_zh.yml", "en": ROOT / "tests/nlu/blind_en
 BLIND2 = {"zh": ROOT / "tests/nlu/blind2_zh.yml", "en": ROOT / "tests/nlu/blind2_en.yml"}
 # v3, written the same way in session 4; first scored on the linear classifier
 BLIND3 = {"zh": ROOT / "tests/nlu/blind3_zh.yml", "en": ROOT / "tests/nlu/blind3_en.yml"}
+# v4, the same way in session 5
+BLIND4 = {"zh": ROOT / "tests/nlu/blind4_zh.yml", "en": ROOT / "tests/nlu/blind4_en.yml"}
 FOLLOWUPS = ROOT / "tests/nlu/followups.yml"
 STAY_ON_TOPIC = ("follow_up_question", "tell_more")
 BAR = 0.85
@@ -120,7 +122,8 @@ def evaluate(model: str) -> dict[str, Any]:
     agent = Agent.load(model)
     report: dict[str, Any] = {"model": model, "bar": BAR}
     sets = {lang: path for lang, path in HELDOUT.items()}
-    for name, paths in (("blind", BLIND), ("blind2", BLIND2), ("blind3", BLIND3)):
+    blinds = (("blind", BLIND), ("blind2", BLIND2), ("blind3", BLIND3), ("blind4", BLIND4))
+    for name, paths in blinds:
         sets.update({f"{name}_{lang}": path for lang, path in paths.items() if path.exists()})
     for lang, path in sets.items():
         pairs = examples(path, RETRIEVAL_INTENT + "/")

@@ -2,7 +2,8 @@
 
 Sets: heldout_zh/heldout_en (tuned against), blind_zh/blind_en (written after tuning),
 blind2_zh/blind2_en (v2: written 2026-12-03 by someone who never saw data/nlu),
-blind3_zh/blind3_en (v3: the same way, session 4; first scored on the linear classifier).
+blind3_zh/blind3_en (v3: the same way, session 4; first scored on the linear classifier),
+blind4_zh/blind4_en (v4: the same way, session 5).
 
     .venv/bin/python tests/nlu/eval_heldout.py MODEL.tar.gz [--json out.json] [--errors]
 
@@ -112,6 +113,8 @@ def main() -> int:
         "blind2_en": load_nlu(HERE / "blind2_en.yml"),
         "blind3_zh": load_nlu(HERE / "blind3_zh.yml"),
         "blind3_en": load_nlu(HERE / "blind3_en.yml"),
+        "blind4_zh": load_nlu(HERE / "blind4_zh.yml"),
+        "blind4_en": load_nlu(HERE / "blind4_en.yml"),
     }
     items = [(name, intent, text) for name, rows in sets.items() for intent, text, _ in rows]
     parses = asyncio.run(parse_all(args.model, [t for _, _, t in items]))

@@ -31,6 +31,8 @@ BLIND2_ZH = HELDOUT_DIR / "blind2_zh.yml"  # v2: written by someone who never sa
 BLIND2_EN = HELDOUT_DIR / "blind2_en.yml"
 BLIND3_ZH = HELDOUT_DIR / "blind3_zh.yml"  # v3: the same way, session 4
 BLIND3_EN = HELDOUT_DIR / "blind3_en.yml"
+BLIND4_ZH = HELDOUT_DIR / "blind4_zh.yml"  # v4: the same way, session 5
+BLIND4_EN = HELDOUT_DIR / "blind4_en.yml"
 
 CONTRACT_INTENTS = (
     "greet goodbye thank affirm deny bot_challenge ask_help out_of_scope feel_happy "
@@ -241,6 +243,8 @@ def heldout():
         "blind2_en": load_nlu(BLIND2_EN),
         "blind3_zh": load_nlu(BLIND3_ZH),
         "blind3_en": load_nlu(BLIND3_EN),
+        "blind4_zh": load_nlu(BLIND4_ZH),
+        "blind4_en": load_nlu(BLIND4_EN),
     }
 
 
@@ -289,7 +293,8 @@ def test_no_duplicates_inside_training(train):
 
 
 @pytest.mark.parametrize("name", ["zh", "en", "followups", "blind_zh", "blind_en",
-                                  "blind2_zh", "blind2_en", "blind3_zh", "blind3_en"])
+                                  "blind2_zh", "blind2_en", "blind3_zh", "blind3_en",
+                                  "blind4_zh", "blind4_en"])
 def test_heldout_not_in_training(train, heldout, name):
     dups = near_duplicates(heldout[name], train)
     assert not dups, f"held-out {name} overlaps training:\n" + "\n".join(
