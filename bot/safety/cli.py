@@ -8,6 +8,7 @@ stdout: {"escalate", "category", "severity", "evidence"} per line, in order,
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import IO, Any
 
@@ -52,4 +53,9 @@ def run(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def main() -> int:
-    return run(sys.stdin.buffer, sys.stdout.buffer)
+    try:
+        return run(sys.stdin.buffer, sys.stdout.buffer)
+    except BrokenPipeError:
+        # the reader went away (`| head`): stop quietly, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

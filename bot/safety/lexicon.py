@@ -78,6 +78,9 @@ class Lexicon:
         # about drowning is not a drowning; it says nothing about a child's suicide)
         self.frame_cats = {k: frozenset(v["cats"]) for k, v in data["framing"].items()
                            if v.get("cats")}
+        # a frame marked `strong` also damps strong rules: it is written so narrowly
+        # (a general question about other people's children) that nothing real hides in it
+        self.frame_strong = frozenset(k for k, v in data["framing"].items() if v.get("strong"))
         # whole-message exercise controls (停, 不想做了, "I want to quit this")
         self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
         self.frame_self = _opt(data.get("frame_first_person"), s)
@@ -118,6 +121,7 @@ class Lexicon:
         if self.frame_void is not None and self.frame_void.search(text):
             return {}
         hits = [n for n, rx in self.frames.items() if rx is not None and rx.search(text)]
+        hits.sort(key=lambda n: n not in self.frame_strong)  # the one that damps most first
         out: dict[str, str] = {}
         for c in CATEGORIES:
             for n in hits:
@@ -198,7 +202,8 @@ class Lexicon:
             if hit_now:
                 severity = rule.now_severity
                 tags.append("now")
-        if frame and not rule.strong and not self.first_person_clause(text, m.start(), m.end()):
+        excusable = not rule.strong or frame in self.frame_strong
+        if frame and excusable and not self.first_person_clause(text, m.start(), m.end()):
             score *= FRAMED_FACTOR
             tags.append(f"framed:{frame}")
         if is_variant:

@@ -162,3 +162,48 @@ def test_a_no_hitting_rule_is_not_abuse(text: str) -> None:
 def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
     result = detect(text)
     assert result.escalate and result.category == "abuse"
+
+
+@pytest.mark.parametrize("text", [
+    "东西我都分好了 贴纸给妹妹 漫画给同桌 存钱罐留给奶奶",
+    "游戏账号给表哥 手办留给同桌 小狗留给奶奶",  # 游戏 is no game frame here
+    "my stuff is all sorted, lego for my cousin, my cards for tom, piggy bank for grandma",
+    "i've decided who gets my things",
+])
+def test_dividing_ones_treasures_escalates(text: str) -> None:
+    d = detect(text, "child")
+    assert d.escalate and d.category == "suicide", d.evidence
+
+
+@pytest.mark.parametrize("text", ["这块饼干留给你 那块留给弟弟", "我把旧玩具送给表妹了 她可高兴了",
+                                  "i gave my old bike to my cousin"])
+def test_everyday_sharing_is_not_a_farewell(text: str) -> None:
+    assert not detect(text, "child").escalate
+
+
+@pytest.mark.parametrize("text", [
+    "听说有的娃会伤害自己 都有啥苗头",
+    "一般孩子想不开之前会有啥表现",
+    "what are the warning signs that a teenager is hurting themselves",
+])
+def test_a_general_question_about_other_children_is_not_a_disclosure(text: str) -> None:
+    assert not detect(text, "guardian").escalate
+
+
+@pytest.mark.parametrize("text", [
+    "听说有的娃会伤害自己 我孙女胳膊上也有划痕",
+    "some kids cut themselves and my grandson has marks on his arm too",
+    "有的孩子会割手腕 我也想试试",
+])
+def test_naming_a_child_voids_the_general_question(text: str) -> None:
+    assert detect(text, "guardian").escalate
+
+
+@pytest.mark.parametrize("text,escalates", [
+    ("我家小狗自己跑了 找了一下午", False),
+    ("my cat ran away last night", False),
+    ("猫偷偷溜出去了 我也想偷偷跑出去", True),
+    ("我家小狗跑了 我也要跑 再也不回来了", True),
+])
+def test_a_pet_that_ran_off_is_not_a_runaway(text: str, escalates: bool) -> None:
+    assert detect(text, "child").escalate is escalates
