@@ -36,6 +36,7 @@ class Rule:
     unless: re.Pattern | None
     also: re.Pattern | None
     void_inside: re.Pattern | None = None  # a match containing this is not a hit
+    void_before: re.Pattern | None = None  # nor one whose clause ends in this before it
 
 
 def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
@@ -106,6 +107,7 @@ class Lexicon:
             regex=regex, now_severity=r.get("now"),
             now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
             also=_opt(r.get("also"), s), void_inside=_opt(r.get("void_inside"), s),
+            void_before=_opt(r.get("void_before"), s),
         )
 
     # -- exclusions ---------------------------------------------------------
@@ -190,6 +192,8 @@ class Lexicon:
                 negated.add(rule.category)
                 continue
             if rule.void_inside is not None and rule.void_inside.search(m.group()):
+                continue
+            if rule.void_before is not None and rule.void_before.search(target[:m.start()]):
                 continue
             return self._signal(rule, text, m, frame.get(rule.category), now, is_variant)
         return None

@@ -207,3 +207,39 @@ def test_naming_a_child_voids_the_general_question(text: str) -> None:
 ])
 def test_a_pet_that_ran_off_is_not_a_runaway(text: str, escalates: bool) -> None:
     assert detect(text, "child").escalate is escalates
+
+
+@pytest.mark.parametrize("text,escalates", [
+    ("学校今天讲防性侵 说背心短裤盖住的地方谁都不能碰", False),
+    ("讲了防性侵以后我才知道 叔叔那样摸我是性侵", True),
+])
+def test_a_prevention_lesson_is_not_an_assault(text: str, escalates: bool) -> None:
+    assert detect(text, "child").escalate is escalates
+
+
+@pytest.mark.parametrize("text,escalates", [
+    ("wo ba yao cang qi lai le", True),  # 我把药藏起来了
+    ("wo ba yao hui lai le", False),  # 我爸要回来了
+])
+def test_pinyin_hoarding_pills_against_dad_is_coming(text: str, escalates: bool) -> None:
+    assert detect(text, "child").escalate is escalates
+
+
+@pytest.mark.parametrize("text,role,category", [
+    ("下午我们几个约好偷偷去水库游泳 不带大人", "child", "danger"),
+    ("we are gonna swim in the river after school, dont tell grandma", "child", "danger"),
+    ("nobody took me to the doctor when my hand got burned, it still hurts", "child", "neglect"),
+    ("please don't forget me. tell grandma i loved her", "child", "suicide"),
+])
+def test_round_11_disclosures(text: str, role: str, category: str) -> None:
+    d = detect(text, role)
+    assert d.escalate and d.category == category, d.evidence
+
+
+@pytest.mark.parametrize("text", [
+    "奶奶住院了 爸爸请假回来了 我在姑姑家住几天",
+    "this boy will be the death of me, mud all over the floor",
+    "我才不会离家出走呢 说着玩的",
+])
+def test_round_11_everyday(text: str) -> None:
+    assert not detect(text, "child").escalate
