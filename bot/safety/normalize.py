@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from ._data import load_yaml
 
@@ -20,6 +21,7 @@ _PHONETIC_MAX = 2000  # phonetic pass is ~4 us/char; long pastes get it on the h
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
+_CJK_ALL = re.compile(f"[{_CJK}]+")
 _ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
                          "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
 # Filler dropped between two Chinese characters: spaces and dodge punctuation.
@@ -60,6 +62,7 @@ class _Resources:
         self.syllables = frozenset(data["pinyin_syllables"].split())
         self.max_syl = max(map(len, self.syllables))
         self.pinyin_dict, self.phonetic_keys, self.max_key = _pinyin_tables(data)
+        self.pinyin_general = _general_pinyin(data.get("pinyin_general") or {})
 
 
 def _pinyin_tables(data: dict) -> tuple[dict[tuple[str, ...], str], set, int]:
@@ -75,6 +78,33 @@ def _pinyin_tables(data: dict) -> tuple[dict[tuple[str, ...], str], set, int]:
     # keys safe to apply to *Chinese* text (homophone typos such as 割碗, 叫不行)
     phonetic = {tuple(lazy_pinyin(w)) for w in data.get("phonetic_words") or []}
     return table, phonetic, max(map(len, table))
+
+
+def _general_pinyin(conf: dict) -> dict[tuple[str, ...], str]:
+    """The likeliest everyday word for each toneless reading, from jieba's own frequency
+    dictionary (its most frequent words and every single character), so a whole sentence
+    typed in pinyin (wo xiang qu zhao ye ye, ta zai tian shang) reads as Chinese, not
+    only its risk words. Used for latin spans only, after the curated vocabulary."""
+    if not conf:
+        return {}
+    import jieba
+    from pypinyin import lazy_pinyin
+
+    path = Path(jieba.__file__).with_name("dict.txt")
+    max_len, top = int(conf.get("max_len", 4)), int(conf.get("words", 30000))
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            word, freq = line.split(" ", 2)[:2]
+            if len(word) <= max_len and _CJK_ALL.fullmatch(word):
+                rows.append((int(freq), word))
+    rows.sort(reverse=True)
+    chosen = rows[:top] + [r for r in rows[top:] if len(r[1]) == 1]
+    table: dict[tuple[str, ...], str] = {}
+    for _, word in chosen:
+        key = tuple(r.replace("ü", "v") for r in lazy_pinyin(word))
+        table.setdefault(key, word)
+    return table
 
 
 _RES: _Resources | None = None
@@ -220,6 +250,19 @@ def _shares_char(surface: str, word: str) -> bool:
     return any(c in word for c in surface if _CJK_RE.fullmatch(c))
 
 
+def _general_hit(toks: list[tuple[str, str, bool]], i: int,
+                 res: _Resources) -> tuple[int, str, bool] | None:
+    """The longest everyday word spelled by the latin syllables at i."""
+    for k in range(min(4, len(toks) - i), 0, -1):
+        span = toks[i:i + k]
+        if not all(s[2] and s[1] for s in span):
+            continue
+        word = res.pinyin_general.get(tuple(s[1] for s in span))
+        if word is not None:
+            return k, word, True
+    return None
+
+
 def phonetic_variant(text: str) -> str | None:
     """Replace pinyin / homophone spellings of known words by characters.
 
@@ -230,6 +273,10 @@ def phonetic_variant(text: str) -> str | None:
     if not text:
         return None
     toks = _tokens(text[:_PHONETIC_MAX], res)
+    # everyday words only for a message typed in pinyin: every latin word must be
+    # syllables ("hello how are you" is English, not 啊热有)
+    latin = [s for s in toks if s[2]]
+    general = len(latin) >= 2 and all(s[1] for s in latin)
     out: list[str] = []
     changed = False
     i = 0
@@ -254,6 +301,8 @@ def phonetic_variant(text: str) -> str | None:
             if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)):
                 hit = (k, word, True)
                 break
+        if hit is None and general:
+            hit = _general_hit(toks, i, res)
         if hit:
             k, word, changed_here = hit
             out.append(word)

@@ -243,3 +243,52 @@ def test_round_11_disclosures(text: str, role: str, category: str) -> None:
 ])
 def test_round_11_everyday(text: str) -> None:
     assert not detect(text, "child").escalate
+
+
+@pytest.mark.parametrize("text,role,category", [
+    ("帮我跟奶奶说 我一直都很爱她", "child", "suicide"),
+    ("qq号注销了 微信也删光了", "child", "suicide"),
+    ("老师以后别为我操心了 作业本在抽屉里", "child", "suicide"),
+    ("小狗托给隔壁了 以后让他们喂", "child", "suicide"),
+    ("i counted grandpas pills, there are 40", "child", "suicide"),
+    ("can you die from drinking weed killer", "child", "suicide"),
+    ("孙子枕头底下翻出来一包药 用纸包着的", "guardian", "suicide"),
+    ("他揪自己头发 头顶都秃了一块", "guardian", "self_harm"),
+    ("表姐夫半夜溜进我屋里 我好怕 不敢睡", "child", "sexual_abuse"),
+    ("the guy from the game told me to delete our chats", "child", "sexual_abuse"),
+    ("we got lost in the hills and its getting dark", "child", "danger"),
+    ("slept at the station last night, not going home", "child", "runaway"),
+])
+def test_round_13_indirect_disclosures(text: str, role: str, category: str) -> None:
+    d = detect(text, role)
+    assert d.escalate and d.category == category, d.evidence
+
+
+@pytest.mark.parametrize("text", [
+    "感冒了 奶奶让我吃了两片药",
+    "a stranger asked me the way to the clinic",
+    "学校讲了防煤气中毒 晚上炉子要封好",
+    "school had a meeting about drowning safety",
+    "i want to run away from my homework haha",
+    "tripped in front of my crush, i wanna disappear lol",
+    "我在新学校迷路了 找不到厕所 哈哈",
+])
+def test_round_13_everyday(text: str) -> None:
+    assert not detect(text, "child").escalate
+
+
+@pytest.mark.parametrize("pinyin,chinese", [
+    ("ni yi hou bie deng wo le", "你以后别等我了"),
+    ("wo xiang qu zhao ye ye ta zai tian shang", "我想去找爷爷他在天上"),
+    ("wo bu xiang huo le", "我不想活了"),
+])
+def test_a_sentence_in_pinyin_reads_as_chinese(pinyin: str, chinese: str) -> None:
+    from bot.safety.normalize import normalize
+
+    assert normalize(pinyin).variants[0].replace(" ", "") == chinese
+
+
+def test_english_is_not_read_as_pinyin_words() -> None:
+    from bot.safety.normalize import normalize
+
+    assert normalize("i am so sad today").variants == ()
