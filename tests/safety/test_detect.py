@@ -292,3 +292,22 @@ def test_english_is_not_read_as_pinyin_words() -> None:
     from bot.safety.normalize import normalize
 
     assert normalize("i am so sad today").variants == ()
+
+
+@pytest.mark.parametrize("text,escalates", [
+    ("grandma ties me to the bed when she goes out", True),
+    ("does heaven take kids early? i want to be with my grandma", True),
+    ("whats the safest blade to cut with so nobody notices", True),
+    ("we hid in an abandoned house all night, not going back", True),
+    ("铅笔掉进水杯里了", False),
+    ("咋给娃讲家里着火了往哪跑", False),
+    ("we were running away... from the geese lol", False),
+])
+def test_round_14(text: str, escalates: bool) -> None:
+    assert detect(text, "child").escalate is escalates
+
+
+def test_an_empty_threat_laughed_off_is_no_abuse_pattern() -> None:
+    # the classifier may still weigh it; the rules must not call it a beating
+    d = detect("老爸总说考不好就打断我的腿 他从来没动过手 哈哈", "child")
+    assert not any(e.startswith("pattern[abuse") for e in d.evidence), d.evidence
