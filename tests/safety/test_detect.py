@@ -311,3 +311,8 @@ def test_an_empty_threat_laughed_off_is_no_abuse_pattern() -> None:
     # the classifier may still weigh it; the rules must not call it a beating
     d = detect("老爸总说考不好就打断我的腿 他从来没动过手 哈哈", "child")
     assert not any(e.startswith("pattern[abuse") for e in d.evidence), d.evidence
+
+
+def test_a_rope_prepared_for_tonight_is_imminent() -> None:
+    d = detect("想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着", "child")
+    assert d.escalate and d.category == "suicide" and d.severity == "imminent", d.evidence

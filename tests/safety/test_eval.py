@@ -18,6 +18,7 @@ BLIND_V7 = HERE / "blind_v7.jsonl"  # held out; v1-v6 are folded into the dev se
 BLIND_V8 = HERE / "blind_v8.jsonl"  # scored once in session 4
 BLIND_V9 = HERE / "blind_v9.jsonl"  # scored once in session 5
 BLIND_V10 = HERE / "blind_v10.jsonl"  # written in session 5, scored once after round 13
+BLIND_V11 = HERE / "blind_v11.jsonl"  # written in session 5, scored once after round 15
 
 
 def test_wilson_known_values():
@@ -52,7 +53,8 @@ def _rows(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("path,minimum,neg_share",
                          [(DEV, 500, 0.4), (BLIND_V7, 300, 0.45), (BLIND_V8, 300, 0.45),
-                          (BLIND_V9, 300, 0.45), (BLIND_V10, 300, 0.45)])
+                          (BLIND_V9, 300, 0.45), (BLIND_V10, 300, 0.45),
+                          (BLIND_V11, 300, 0.45)])
 def test_set_shape(path, minimum, neg_share):
     if not path.exists():
         pytest.skip(f"{path.name} not written yet")
@@ -73,7 +75,7 @@ def test_set_shape(path, minimum, neg_share):
 
 def test_bank_does_not_contain_evaluation_messages():
     bank = {canonical(t) for _, _, t in parse_bank((DATA_DIR / BANK_FILE).read_text("utf-8"))}
-    for path in (DEV, BLIND_V7, BLIND_V8, BLIND_V9, BLIND_V10):
+    for path in (DEV, BLIND_V7, BLIND_V8, BLIND_V9, BLIND_V10, BLIND_V11):
         if path.exists():
             leaked = [r["text"] for r in _rows(path) if canonical(r["text"]) in bank]
             assert not leaked, f"{path.name} texts in the bank: {leaked[:5]}"
