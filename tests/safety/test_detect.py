@@ -316,3 +316,42 @@ def test_an_empty_threat_laughed_off_is_no_abuse_pattern() -> None:
 def test_a_rope_prepared_for_tonight_is_imminent() -> None:
     d = detect("想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着", "child")
     assert d.escalate and d.category == "suicide" and d.severity == "imminent", d.evidence
+
+
+def test_lexicon_has_no_duplicate_keys() -> None:
+    """YAML keeps the last of two equal keys silently: a second `unless:` on a rule
+    would drop the first."""
+    from collections import Counter
+
+    import yaml
+
+    from bot.safety._data import DATA_DIR
+
+    dups: list[str] = []
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+        keys = Counter(loader.construct_object(k) for k, _ in node.value)
+        dups.extend(f"{k} (line {node.start_mark.line + 1})" for k, n in keys.items() if n > 1)
+        return loader.construct_mapping(node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    for name in ("lexicon.yaml", "normalize.yaml"):
+        yaml.load((DATA_DIR / name).read_text(encoding="utf-8"), Loader=Strict)
+    assert not dups, dups
+
+
+@pytest.mark.parametrize("text,role,escalates", [
+    ("我跟同桌和好朋友都道了别 她们以为我要回老家 其实不是", "child", True),
+    ("孙子老问敌敌畏搁哪了 还问喝了会咋样", "guardian", True),
+    ("i chose the date. after my exams, then no more of this", "child", True),
+    ("奶奶倒在地上不出气了", "child", True),
+    ("这把又被对面秒了 我死了好几次", "child", False),
+    ("今天学校消防演练 我们弯腰跑出教学楼", "child", False),
+    ("my sister threatened to tell mom i ate the cake", "child", False),
+    ("孙女一会儿又来跟我要零花钱", "guardian", False),
+])
+def test_round_16(text: str, role: str, escalates: bool) -> None:
+    assert detect(text, role).escalate is escalates
