@@ -355,3 +355,13 @@ def test_lexicon_has_no_duplicate_keys() -> None:
 ])
 def test_round_16(text: str, role: str, escalates: bool) -> None:
     assert detect(text, role).escalate is escalates
+
+
+@pytest.mark.parametrize("text,role", [
+    ("uncle locks the kitchen and we only get one bowl of noodles a day", "child"),
+    ("她们把我的照片P成猪头发到班级群里 天天笑话我", "child"),
+    ("he packed a bag and hid it under his bed, says hes going to find his dad this weekend",
+     "guardian"),
+])
+def test_round_16_v8_kinds(text: str, role: str) -> None:
+    assert detect(text, role).escalate
