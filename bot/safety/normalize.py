@@ -63,6 +63,7 @@ class _Resources:
         self.max_syl = max(map(len, self.syllables))
         self.pinyin_dict, self.phonetic_keys, self.max_key = _pinyin_tables(data)
         self.pinyin_general = _general_pinyin(data.get("pinyin_general") or {})
+        self.max_general = max(map(len, self.pinyin_general), default=0)
 
 
 def _pinyin_tables(data: dict) -> tuple[dict[tuple[str, ...], str], set, int]:
@@ -253,7 +254,7 @@ def _shares_char(surface: str, word: str) -> bool:
 def _general_hit(toks: list[tuple[str, str, bool]], i: int,
                  res: _Resources) -> tuple[int, str, bool] | None:
     """The longest everyday word spelled by the latin syllables at i."""
-    for k in range(min(4, len(toks) - i), 0, -1):
+    for k in range(min(res.max_general, len(toks) - i), 0, -1):
         span = toks[i:i + k]
         if not all(s[2] and s[1] for s in span):
             continue

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from test_data_contract import language, load_nlu  # noqa: E402
+from test_data_contract import HELDOUT_SETS, language, load_nlu  # noqa: E402
 
 FOLLOW_OK = {"follow_up_question", "tell_more"}
 
@@ -103,19 +103,7 @@ def main() -> int:
     except Exception:  # pragma: no cover
         pass
 
-    sets = {
-        "zh": load_nlu(HERE / "heldout_zh.yml"),
-        "en": load_nlu(HERE / "heldout_en.yml"),
-        "followups": load_nlu(HERE / "followups.yml"),
-        "blind_zh": load_nlu(HERE / "blind_zh.yml"),
-        "blind_en": load_nlu(HERE / "blind_en.yml"),
-        "blind2_zh": load_nlu(HERE / "blind2_zh.yml"),
-        "blind2_en": load_nlu(HERE / "blind2_en.yml"),
-        "blind3_zh": load_nlu(HERE / "blind3_zh.yml"),
-        "blind3_en": load_nlu(HERE / "blind3_en.yml"),
-        "blind4_zh": load_nlu(HERE / "blind4_zh.yml"),
-        "blind4_en": load_nlu(HERE / "blind4_en.yml"),
-    }
+    sets = {name: load_nlu(path) for name, path in HELDOUT_SETS.items()}
     items = [(name, intent, text) for name, rows in sets.items() for intent, text, _ in rows]
     parses = asyncio.run(parse_all(args.model, [t for _, _, t in items]))
 

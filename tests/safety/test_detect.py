@@ -25,10 +25,45 @@ ESCALATE = [
     ("孙女说她不想活了", "guardian", "suicide"),
     ("my grandson said he wants to kill himself", "guardian", "suicide"),
     ("我同桌说她想跳楼", "child", "suicide"),
+    # rounds 11-16 (session 5): the kinds the blind sets and dev batches showed missing
+    ("东西我都分好了 贴纸给妹妹 漫画给同桌 存钱罐留给奶奶", "child", "suicide"),
+    ("游戏账号给表哥 手办留给同桌 小狗留给奶奶", "child", "suicide"),  # 游戏 is no game frame here
+    ("my stuff is all sorted, lego for my cousin, my cards for tom, piggy bank for grandma",
+     "child", "suicide"),
+    ("i've decided who gets my things", "child", "suicide"),
+    ("下午我们几个约好偷偷去水库游泳 不带大人", "child", "danger"),
+    ("we are gonna swim in the river after school, dont tell grandma", "child", "danger"),
+    ("nobody took me to the doctor when my hand got burned, it still hurts", "child", "neglect"),
+    ("please don't forget me. tell grandma i loved her", "child", "suicide"),
+    ("帮我跟奶奶说 我一直都很爱她", "child", "suicide"),
+    ("qq号注销了 微信也删光了", "child", "suicide"),
+    ("老师以后别为我操心了 作业本在抽屉里", "child", "suicide"),
+    ("小狗托给隔壁了 以后让他们喂", "child", "suicide"),
+    ("i counted grandpas pills, there are 40", "child", "suicide"),
+    ("can you die from drinking weed killer", "child", "suicide"),
+    ("孙子枕头底下翻出来一包药 用纸包着的", "guardian", "suicide"),
+    ("他揪自己头发 头顶都秃了一块", "guardian", "self_harm"),
+    ("表姐夫半夜溜进我屋里 我好怕 不敢睡", "child", "sexual_abuse"),
+    ("the guy from the game told me to delete our chats", "child", "sexual_abuse"),
+    ("we got lost in the hills and its getting dark", "child", "danger"),
+    ("slept at the station last night, not going home", "child", "runaway"),
+    ("grandma ties me to the bed when she goes out", "child", "abuse"),
+    ("does heaven take kids early? i want to be with my grandma", "child", "suicide"),
+    ("whats the safest blade to cut with so nobody notices", "child", "self_harm"),
+    ("we hid in an abandoned house all night, not going back", "child", "runaway"),
+    ("我跟同桌和好朋友都道了别 她们以为我要回老家 其实不是", "child", "suicide"),
+    ("孙子老问敌敌畏搁哪了 还问喝了会咋样", "guardian", "suicide"),
+    ("i chose the date. after my exams, then no more of this", "child", "suicide"),
+    ("奶奶倒在地上不出气了", "child", "danger"),
+    ("uncle locks the kitchen and we only get one bowl of noodles a day", "child", "neglect"),
+    ("她们把我的照片P成猪头发到班级群里 天天笑话我", "child", "bullying"),
+    ("he packed a bag and hid it under his bed, says hes going to find his dad this weekend",
+     "guardian", "runaway"),
 ]
 
 IMMINENT = ["我已经吃了一瓶药", "I'm on the roof now", "我刚喝了农药", "家里着火了",
-            "我弟掉池塘里了", "今晚等奶奶睡了我就喝农药"]
+            "我弟掉池塘里了", "今晚等奶奶睡了我就喝农药",
+            "想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着"]
 
 NOT_ESCALATE = [
     "笑死", "累死了", "热死了", "饿死了", "困死了", "作业多得要死", "我想死你了",
@@ -37,6 +72,30 @@ NOT_ESCALATE = [
     "电视剧里那个女的跳河了", "安全课上老师讲了不要跟陌生人走", "我好难过", "I miss my mom",
     "nobody plays with me", "孩子不爱吃饭", "孙子老玩手机", "奶奶在地里打农药",
     "我切菜不小心划到手了", "", "   ",
+]
+
+# (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
+EVERYDAY = [
+    ("这块饼干留给你 那块留给弟弟", "child"),
+    ("我把旧玩具送给表妹了 她可高兴了", "child"),
+    ("i gave my old bike to my cousin", "child"),
+    ("奶奶住院了 爸爸请假回来了 我在姑姑家住几天", "child"),
+    ("this boy will be the death of me, mud all over the floor", "child"),
+    ("我才不会离家出走呢 说着玩的", "child"),
+    ("感冒了 奶奶让我吃了两片药", "child"),
+    ("a stranger asked me the way to the clinic", "child"),
+    ("学校讲了防煤气中毒 晚上炉子要封好", "child"),
+    ("school had a meeting about drowning safety", "child"),
+    ("i want to run away from my homework haha", "child"),
+    ("tripped in front of my crush, i wanna disappear lol", "child"),
+    ("我在新学校迷路了 找不到厕所 哈哈", "child"),
+    ("铅笔掉进水杯里了", "child"),
+    ("咋给娃讲家里着火了往哪跑", "child"),
+    ("we were running away... from the geese lol", "child"),
+    ("这把又被对面秒了 我死了好几次", "child"),
+    ("今天学校消防演练 我们弯腰跑出教学楼", "child"),
+    ("my sister threatened to tell mom i ate the cake", "child"),
+    ("孙女一会儿又来跟我要零花钱", "guardian"),
 ]
 
 
@@ -53,9 +112,9 @@ def test_imminent(text):
     assert d.escalate and d.severity == "imminent", (text, d.to_cli_dict())
 
 
-@pytest.mark.parametrize("text", NOT_ESCALATE)
-def test_does_not_escalate(text):
-    d = detect(text)
+@pytest.mark.parametrize("text,role", [(t, None) for t in NOT_ESCALATE] + EVERYDAY)
+def test_does_not_escalate(text, role):
+    d = detect(text, role)
     assert not d.escalate, (text, d.to_cli_dict())
 
 
@@ -165,23 +224,6 @@ def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "东西我都分好了 贴纸给妹妹 漫画给同桌 存钱罐留给奶奶",
-    "游戏账号给表哥 手办留给同桌 小狗留给奶奶",  # 游戏 is no game frame here
-    "my stuff is all sorted, lego for my cousin, my cards for tom, piggy bank for grandma",
-    "i've decided who gets my things",
-])
-def test_dividing_ones_treasures_escalates(text: str) -> None:
-    d = detect(text, "child")
-    assert d.escalate and d.category == "suicide", d.evidence
-
-
-@pytest.mark.parametrize("text", ["这块饼干留给你 那块留给弟弟", "我把旧玩具送给表妹了 她可高兴了",
-                                  "i gave my old bike to my cousin"])
-def test_everyday_sharing_is_not_a_farewell(text: str) -> None:
-    assert not detect(text, "child").escalate
-
-
-@pytest.mark.parametrize("text", [
     "听说有的娃会伤害自己 都有啥苗头",
     "一般孩子想不开之前会有啥表现",
     "what are the warning signs that a teenager is hurting themselves",
@@ -225,58 +267,6 @@ def test_pinyin_hoarding_pills_against_dad_is_coming(text: str, escalates: bool)
     assert detect(text, "child").escalate is escalates
 
 
-@pytest.mark.parametrize("text,role,category", [
-    ("下午我们几个约好偷偷去水库游泳 不带大人", "child", "danger"),
-    ("we are gonna swim in the river after school, dont tell grandma", "child", "danger"),
-    ("nobody took me to the doctor when my hand got burned, it still hurts", "child", "neglect"),
-    ("please don't forget me. tell grandma i loved her", "child", "suicide"),
-])
-def test_round_11_disclosures(text: str, role: str, category: str) -> None:
-    d = detect(text, role)
-    assert d.escalate and d.category == category, d.evidence
-
-
-@pytest.mark.parametrize("text", [
-    "奶奶住院了 爸爸请假回来了 我在姑姑家住几天",
-    "this boy will be the death of me, mud all over the floor",
-    "我才不会离家出走呢 说着玩的",
-])
-def test_round_11_everyday(text: str) -> None:
-    assert not detect(text, "child").escalate
-
-
-@pytest.mark.parametrize("text,role,category", [
-    ("帮我跟奶奶说 我一直都很爱她", "child", "suicide"),
-    ("qq号注销了 微信也删光了", "child", "suicide"),
-    ("老师以后别为我操心了 作业本在抽屉里", "child", "suicide"),
-    ("小狗托给隔壁了 以后让他们喂", "child", "suicide"),
-    ("i counted grandpas pills, there are 40", "child", "suicide"),
-    ("can you die from drinking weed killer", "child", "suicide"),
-    ("孙子枕头底下翻出来一包药 用纸包着的", "guardian", "suicide"),
-    ("他揪自己头发 头顶都秃了一块", "guardian", "self_harm"),
-    ("表姐夫半夜溜进我屋里 我好怕 不敢睡", "child", "sexual_abuse"),
-    ("the guy from the game told me to delete our chats", "child", "sexual_abuse"),
-    ("we got lost in the hills and its getting dark", "child", "danger"),
-    ("slept at the station last night, not going home", "child", "runaway"),
-])
-def test_round_13_indirect_disclosures(text: str, role: str, category: str) -> None:
-    d = detect(text, role)
-    assert d.escalate and d.category == category, d.evidence
-
-
-@pytest.mark.parametrize("text", [
-    "感冒了 奶奶让我吃了两片药",
-    "a stranger asked me the way to the clinic",
-    "学校讲了防煤气中毒 晚上炉子要封好",
-    "school had a meeting about drowning safety",
-    "i want to run away from my homework haha",
-    "tripped in front of my crush, i wanna disappear lol",
-    "我在新学校迷路了 找不到厕所 哈哈",
-])
-def test_round_13_everyday(text: str) -> None:
-    assert not detect(text, "child").escalate
-
-
 @pytest.mark.parametrize("pinyin,chinese", [
     ("ni yi hou bie deng wo le", "你以后别等我了"),
     ("wo xiang qu zhao ye ye ta zai tian shang", "我想去找爷爷他在天上"),
@@ -294,28 +284,10 @@ def test_english_is_not_read_as_pinyin_words() -> None:
     assert normalize("i am so sad today").variants == ()
 
 
-@pytest.mark.parametrize("text,escalates", [
-    ("grandma ties me to the bed when she goes out", True),
-    ("does heaven take kids early? i want to be with my grandma", True),
-    ("whats the safest blade to cut with so nobody notices", True),
-    ("we hid in an abandoned house all night, not going back", True),
-    ("铅笔掉进水杯里了", False),
-    ("咋给娃讲家里着火了往哪跑", False),
-    ("we were running away... from the geese lol", False),
-])
-def test_round_14(text: str, escalates: bool) -> None:
-    assert detect(text, "child").escalate is escalates
-
-
 def test_an_empty_threat_laughed_off_is_no_abuse_pattern() -> None:
     # the classifier may still weigh it; the rules must not call it a beating
     d = detect("老爸总说考不好就打断我的腿 他从来没动过手 哈哈", "child")
     assert not any(e.startswith("pattern[abuse") for e in d.evidence), d.evidence
-
-
-def test_a_rope_prepared_for_tonight_is_imminent() -> None:
-    d = detect("想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着", "child")
-    assert d.escalate and d.category == "suicide" and d.severity == "imminent", d.evidence
 
 
 def test_lexicon_has_no_duplicate_keys() -> None:
@@ -341,27 +313,3 @@ def test_lexicon_has_no_duplicate_keys() -> None:
     for name in ("lexicon.yaml", "normalize.yaml"):
         yaml.load((DATA_DIR / name).read_text(encoding="utf-8"), Loader=Strict)
     assert not dups, dups
-
-
-@pytest.mark.parametrize("text,role,escalates", [
-    ("我跟同桌和好朋友都道了别 她们以为我要回老家 其实不是", "child", True),
-    ("孙子老问敌敌畏搁哪了 还问喝了会咋样", "guardian", True),
-    ("i chose the date. after my exams, then no more of this", "child", True),
-    ("奶奶倒在地上不出气了", "child", True),
-    ("这把又被对面秒了 我死了好几次", "child", False),
-    ("今天学校消防演练 我们弯腰跑出教学楼", "child", False),
-    ("my sister threatened to tell mom i ate the cake", "child", False),
-    ("孙女一会儿又来跟我要零花钱", "guardian", False),
-])
-def test_round_16(text: str, role: str, escalates: bool) -> None:
-    assert detect(text, role).escalate is escalates
-
-
-@pytest.mark.parametrize("text,role", [
-    ("uncle locks the kitchen and we only get one bowl of noodles a day", "child"),
-    ("她们把我的照片P成猪头发到班级群里 天天笑话我", "child"),
-    ("he packed a bag and hid it under his bed, says hes going to find his dad this weekend",
-     "guardian"),
-])
-def test_round_16_v8_kinds(text: str, role: str) -> None:
-    assert detect(text, role).escalate
