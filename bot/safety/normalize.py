@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ._data import load_yaml
 
@@ -218,32 +219,39 @@ def _segment(word: str, syllables: frozenset[str], max_len: int) -> list[str] | 
 _TOKEN_RE = re.compile(f"[{_CJK}]|[a-z]+|[^a-z{_CJK}]+")
 
 
-def _tokens(text: str, res: _Resources) -> list[tuple[str, str, bool]]:
-    """(surface, syllable or '', is_latin) for each unit of the text."""
+class _Tok(NamedTuple):
+    surface: str
+    syllable: str      # pinyin reading, '' when none
+    latin: bool
+    word_start: bool   # first syllable of a latin word (a space goes before it)
+
+
+def _tokens(text: str, res: _Resources) -> list[_Tok]:
+    """One unit per CJK character, pinyin syllable of a latin word, or other run."""
     from pypinyin import lazy_pinyin
 
-    out: list[tuple[str, str, bool]] = []
+    out: list[_Tok] = []
     for m in _TOKEN_RE.finditer(text):
         tok = m.group(0)
         if _CJK_RE.fullmatch(tok):
-            out.append((tok, "", False))
+            out.append(_Tok(tok, "", False, False))
         elif tok.isascii() and tok.isalpha():
             segs = _segment(tok, res.syllables, res.max_syl)
             if segs:
-                out.extend((s, s, True) for s in segs)
+                out.extend(_Tok(s, s, True, j == 0) for j, s in enumerate(segs))
             else:
-                out.append((tok, "", True))
+                out.append(_Tok(tok, "", True, True))
         elif not tok.isspace():  # spaces only separate syllables
-            out.append((tok, "", False))
-    cjk_idx = [i for i, t in enumerate(out) if _CJK_RE.fullmatch(t[0])]
+            out.append(_Tok(tok, "", False, False))
+    cjk_idx = [i for i, t in enumerate(out) if _CJK_RE.fullmatch(t.surface)]
     if cjk_idx:
         # phrase-aware reading of the Chinese characters (polyphones: 了 le, 行 xing)
-        chars = "".join(out[i][0] for i in cjk_idx)
+        chars = "".join(out[i].surface for i in cjk_idx)
         readings = lazy_pinyin(chars, errors=lambda x: [""] * len(x))
         if len(readings) != len(cjk_idx):  # never expected; read char by char
             readings = [(lazy_pinyin(c) or [""])[0] for c in chars]
         for i, r in zip(cjk_idx, readings, strict=True):
-            out[i] = (out[i][0], r.replace("ü", "v"), False)
+            out[i] = out[i]._replace(syllable=r.replace("ü", "v"))
     return out
 
 
@@ -251,14 +259,14 @@ def _shares_char(surface: str, word: str) -> bool:
     return any(c in word for c in surface if _CJK_RE.fullmatch(c))
 
 
-def _general_hit(toks: list[tuple[str, str, bool]], i: int,
+def _general_hit(toks: list[_Tok], i: int,
                  res: _Resources) -> tuple[int, str, bool] | None:
     """The longest everyday word spelled by the latin syllables at i."""
     for k in range(min(res.max_general, len(toks) - i), 0, -1):
         span = toks[i:i + k]
-        if not all(s[2] and s[1] for s in span):
+        if not all(s.latin and s.syllable for s in span):
             continue
-        word = res.pinyin_general.get(tuple(s[1] for s in span))
+        word = res.pinyin_general.get(tuple(s.syllable for s in span))
         if word is not None:
             return k, word, True
     return None
@@ -276,8 +284,11 @@ def phonetic_variant(text: str) -> str | None:
     toks = _tokens(text[:_PHONETIC_MAX], res)
     # everyday words only for a message typed in pinyin: every latin word must be
     # syllables ("hello how are you" is English, not 啊热有)
-    latin = [s for s in toks if s[2]]
-    general = len(latin) >= 2 and all(s[1] for s in latin)
+    latin = [s for s in toks if s.latin]
+    general = len(latin) >= 2 and all(s.syllable for s in latin)
+    # an English sentence is no pinyin: "he" is not 喝 there. One latin syllable reads as
+    # a word only in Chinese text (我好想si) or a message typed in pinyin
+    single_ok = general or any(not s.latin and s.syllable for s in toks)
     out: list[str] = []
     changed = False
     i = 0
@@ -286,14 +297,16 @@ def phonetic_variant(text: str) -> str | None:
         hit = None
         for k in range(min(res.max_key, len(toks) - i), 0, -1):
             span = toks[i:i + k]
-            if not all(s[1] for s in span):
+            if not all(s.syllable for s in span):
                 continue
-            key = tuple(s[1] for s in span)
+            key = tuple(s.syllable for s in span)
             word = res.pinyin_dict.get(key)
             if word is None:
                 continue
-            has_latin = any(s[2] for s in span)
-            surface = "".join(s[0] for s in span)
+            has_latin = any(s.latin for s in span)
+            if has_latin and k == 1 and not single_ok:
+                continue
+            surface = "".join(s.surface for s in span)
             if surface == word:
                 hit = (k, word, False)
                 break
@@ -311,11 +324,11 @@ def phonetic_variant(text: str) -> str | None:
             i += k
             prev_latin = False
             continue
-        surface, _, is_latin = toks[i]
-        if is_latin and prev_latin:
+        tok = toks[i]
+        if tok.latin and prev_latin and tok.word_start:
             out.append(" ")
-        out.append(surface)
-        prev_latin = is_latin
+        out.append(tok.surface)
+        prev_latin = tok.latin
         i += 1
     if not changed:
         return None
