@@ -174,14 +174,16 @@ class Lexicon:
             masked = self.masked(text)
             frame = self.frames_in(text)
             now = bool(self.now.search(text)) if self.now else False
+            reading = ("" if variant == 0 else
+                       "reported" if text == norm.reported else "phonetic")
             for rule in self.rules:
-                sig = self._apply(rule, text, masked, frame, now, variant > 0, negated)
+                sig = self._apply(rule, text, masked, frame, now, reading, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):
                     best[rule.id] = sig
         return list(best.values()), negated - {s.category for s in best.values()}
 
     def _apply(self, rule: Rule, text: str, masked: str, frame: dict[str, str],
-               now: bool, is_variant: bool, negated: set[str]) -> Signal | None:
+               now: bool, reading: str, negated: set[str]) -> Signal | None:
         if rule.unless is not None and rule.unless.search(text):
             return None
         if rule.also is not None and not rule.also.search(text):
@@ -195,11 +197,13 @@ class Lexicon:
                 continue
             if rule.void_before is not None and rule.void_before.search(target[:m.start()]):
                 continue
-            return self._signal(rule, text, m, frame.get(rule.category), now, is_variant)
+            return self._signal(rule, text, m, frame.get(rule.category), now, reading)
         return None
 
     def _signal(self, rule: Rule, text: str, m: re.Match, frame: str | None,
-                now: bool, is_variant: bool) -> Signal:
+                now: bool, reading: str) -> Signal:
+        """`reading`: '' for the text itself, else which reading matched (phonetic,
+        reported)."""
         score, severity, tags = rule.score, rule.severity, []
         if rule.now_severity:
             hit_now = rule.now_re.search(text) if rule.now_re is not None else now
@@ -210,8 +214,8 @@ class Lexicon:
         if frame and excusable and not self.first_person_clause(text, m.start(), m.end()):
             score *= FRAMED_FACTOR
             tags.append(f"framed:{frame}")
-        if is_variant:
-            tags.append("phonetic")
+        if reading:
+            tags.append(reading)
         snippet = m.group(0).strip()[:24]
         tag = f" [{','.join(tags)}]" if tags else ""
         return Signal(category=rule.category, severity=severity, score=score,

@@ -41,9 +41,14 @@ class Normalized:
     variants: tuple[str, ...]  # extra readings (pinyin / homophones -> characters)
     flags: frozenset[str]     # what was changed: traditional, emoji, slang, pinyin, ...
 
+    # an English report about someone else read in the first person ("she wants to kill
+    # herself" -> "i want to kill myself"), so the rules written for children speaking
+    # also hear a grandparent reporting; the lexicon scans it, the model layers do not
+    reported: str | None = None
+
     @property
     def all_texts(self) -> tuple[str, ...]:
-        return (self.text, *self.variants)
+        return (self.text, *self.variants) + ((self.reported,) if self.reported else ())
 
 
 class _Resources:
@@ -339,6 +344,57 @@ def phonetic_variant(text: str) -> str | None:
     return _SPACES.sub(" ", joined).strip()
 
 
+_REFLEXIVE = {"himself": "myself", "herself": "myself",
+              "he": "i", "she": "i", "him": "me", "his": "my"}
+_AGREE = {"is": "am", "has": "have", "does": "do", "was": "was", "goes": "go"}
+_ADVERBS = frozenset("always still really just even never often sometimes keeps also".split())
+# "her" before these is an object (hit her, told her to); else a possessive (her wrists)
+_HER_OBJECT = frozenset(
+    "and to with in on at for from when if again so because but or too that about "
+    "by the a an alone up down out off away back every all last today tonight yesterday "
+    "now hard badly really like until till while after before then once twice".split())
+_THIRD_PERSON = re.compile(r"\b(?:he|she|him|her|his|himself|herself)\b")
+_WORD_OR_OTHER = re.compile(r"[a-z']+|[^a-z']+")
+
+
+def _first_person_verb(word: str) -> str:
+    """Agreement after "i": wants -> want, tries -> try, wishes -> wish."""
+    if word in _AGREE:
+        return _AGREE[word]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("shes", "ches", "sses", "xes", "zes", "oes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def reported_reading(text: str) -> str | None:
+    """An English third-person report re-read in the first person, or None."""
+    if not text.isascii() or not _THIRD_PERSON.search(text):
+        return None
+    parts = _WORD_OR_OTHER.findall(text)
+    words = [i for i, p in enumerate(parts) if p[0].isalpha() or p[0] == "'"]
+    out = list(parts)
+    after_i = False
+    for n, i in enumerate(words):
+        w = parts[i]
+        nxt = parts[words[n + 1]] if n + 1 < len(words) else ""
+        if w == "her":
+            gap = parts[i + 1] if i + 1 < len(parts) else ""
+            out[i] = "me" if not nxt or nxt in _HER_OBJECT or gap.strip() else "my"
+        elif w in _REFLEXIVE:
+            out[i] = _REFLEXIVE[w]
+        elif after_i and w not in _ADVERBS:
+            out[i] = _first_person_verb(w)
+        elif after_i:
+            out[i] = w if w != "keeps" else "keep"
+        after_i = out[i] == "i" or (after_i and w in _ADVERBS)
+    reading = "".join(out)
+    return reading if reading != text else None
+
+
 def normalize(text: object) -> Normalized:
     flags: set[str] = set()
     t = canonical(text, flags)
@@ -353,4 +409,5 @@ def normalize(text: object) -> Normalized:
         flags.add("pinyin" if any(c.isascii() and c.isalpha() for c in t) else "homophone")
         if v != before:
             flags.add("slang")
-    return Normalized(text=t, variants=tuple(variants), flags=frozenset(flags))
+    return Normalized(text=t, variants=tuple(variants), flags=frozenset(flags),
+                      reported=reported_reading(t))
