@@ -70,6 +70,7 @@ class _Resources:
         self.pinyin_dict, self.phonetic_keys, self.max_key = _pinyin_tables(data)
         self.pinyin_general = _general_pinyin(data.get("pinyin_general") or {})
         self.max_general = max(map(len, self.pinyin_general), default=0)
+        self.phonetic_not = frozenset(data.get("phonetic_not") or [])
 
 
 def _pinyin_tables(data: dict) -> tuple[dict[tuple[str, ...], str], set, int]:
@@ -317,7 +318,8 @@ def phonetic_variant(text: str) -> str | None:
                 break
             # a homophone typo in characters keeps one of the word's characters
             # (割碗, 叫不行, 条楼); 表哥玩 shares none with 割腕 and is not one
-            if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)):
+            if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)
+                             and surface not in res.phonetic_not):
                 hit = (k, word, True)
                 break
         if hit is None and general:
