@@ -346,11 +346,13 @@ def phonetic_variant(text: str) -> str | None:
     return _SPACES.sub(" ", joined).strip()
 
 
-_REFLEXIVE = {"himself": "myself", "herself": "myself",
-              "he": "i", "she": "i", "him": "me", "his": "my"}
-_AGREE = {"is": "am", "has": "have", "does": "do", "was": "was", "goes": "go"}
-_ADVERBS = frozenset("always still really just even never often sometimes keeps also".split())
-# "her" before these is an object (hit her, told her to); else a possessive (her wrists)
+_TO_FIRST_PERSON = {"himself": "myself", "herself": "myself",
+                    "he": "i", "she": "i", "him": "me", "his": "my"}
+_AGREE = {"is": "am", "has": "have", "does": "do", "goes": "go"}
+# words between "i" and its verb ("she really wants", "he keeps saying")
+_CARRY = frozenset("always still really just even never often sometimes also keeps".split())
+# "her" before these (or before punctuation) is an object (hit her, told her to); else a
+# possessive (her wrists)
 _HER_OBJECT = frozenset(
     "and to with in on at for from when if again so because but or too that about "
     "by the a an alone up down out off away back every all last today tonight yesterday "
@@ -374,7 +376,7 @@ def _first_person_verb(word: str) -> str:
 
 def reported_reading(text: str) -> str | None:
     """An English third-person report re-read in the first person, or None."""
-    if not text.isascii() or not _THIRD_PERSON.search(text):
+    if _CJK_RE.search(text) or not _THIRD_PERSON.search(text):
         return None
     parts = _WORD_OR_OTHER.findall(text)
     words = [i for i, p in enumerate(parts) if p[0].isalpha() or p[0] == "'"]
@@ -382,17 +384,15 @@ def reported_reading(text: str) -> str | None:
     after_i = False
     for n, i in enumerate(words):
         w = parts[i]
-        nxt = parts[words[n + 1]] if n + 1 < len(words) else ""
         if w == "her":
-            gap = parts[i + 1] if i + 1 < len(parts) else ""
-            out[i] = "me" if not nxt or nxt in _HER_OBJECT or gap.strip() else "my"
-        elif w in _REFLEXIVE:
-            out[i] = _REFLEXIVE[w]
-        elif after_i and w not in _ADVERBS:
+            nxt = parts[words[n + 1]] if n + 1 < len(words) else ""
+            punctuation_next = i + 1 < len(parts) and bool(parts[i + 1].strip())
+            out[i] = "me" if not nxt or nxt in _HER_OBJECT or punctuation_next else "my"
+        elif w in _TO_FIRST_PERSON:
+            out[i] = _TO_FIRST_PERSON[w]
+        elif after_i and (w not in _CARRY or w == "keeps"):
             out[i] = _first_person_verb(w)
-        elif after_i:
-            out[i] = w if w != "keeps" else "keep"
-        after_i = out[i] == "i" or (after_i and w in _ADVERBS)
+        after_i = out[i] == "i" or (after_i and w in _CARRY)
     reading = "".join(out)
     return reading if reading != text else None
 
