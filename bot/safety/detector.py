@@ -93,8 +93,7 @@ def semantic_input(text: object) -> tuple[str, str]:
     """(masked text the model layers read, its unmasked base reading)."""
     norm = normalize(text)
     lex = _lexicon.lexicon()
-    base = norm.variants[0] if norm.variants else norm.text
-    return _semantic_text(base, lex), base
+    return _semantic_text(norm.base, lex), norm.base
 
 
 def _damp(s: Signal, why: str) -> Signal:
@@ -173,10 +172,9 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True,
     lex = _lexicon.lexicon()
     sigs, negated = lex.scan_detail(norm)
     if semantic:
-        base = norm.variants[0] if norm.variants else norm.text
-        sem_text = _semantic_text(base, lex)
+        sem_text = _semantic_text(norm.base, lex)
         if len(sem_text) >= 2:
-            sigs += _model_signals(sem_text, lex, base, negated, classifier)
+            sigs += _model_signals(sem_text, lex, norm.base, negated, classifier)
     return combine(sigs)
 
 

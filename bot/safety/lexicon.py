@@ -170,12 +170,10 @@ class Lexicon:
         """Signals, plus the categories whose only matches were negated."""
         best: dict[str, Signal] = {}
         negated: set[str] = set()
-        for variant, text in enumerate(norm.all_texts):
+        for reading, text in norm.readings:
             masked = self.masked(text)
             frame = self.frames_in(text)
             now = bool(self.now.search(text)) if self.now else False
-            reading = ("" if variant == 0 else
-                       "reported" if text == norm.reported else "phonetic")
             for rule in self.rules:
                 sig = self._apply(rule, text, masked, frame, now, reading, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):

@@ -47,8 +47,22 @@ class Normalized:
     reported: str | None = None
 
     @property
+    def readings(self) -> tuple[tuple[str, str], ...]:
+        """(tag, text) for every reading the lexicon scans: the text itself (tag ''),
+        the phonetic variants and the reported reading."""
+        out = [("", self.text), *(("phonetic", v) for v in self.variants)]
+        if self.reported:
+            out.append(("reported", self.reported))
+        return tuple(out)
+
+    @property
     def all_texts(self) -> tuple[str, ...]:
-        return (self.text, *self.variants) + ((self.reported,) if self.reported else ())
+        return tuple(text for _, text in self.readings)
+
+    @property
+    def base(self) -> str:
+        """What the model layers read: the pinyin/homophone reading when there is one."""
+        return self.variants[0] if self.variants else self.text
 
 
 class _Resources:

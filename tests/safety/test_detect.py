@@ -391,16 +391,17 @@ def test_a_report_about_someone_else_is_also_read_in_the_first_person(
     assert normalize("我想去找她").reported is None and normalize("i am sad").reported is None
 
 
-@pytest.mark.parametrize("text", [
-    "爷爷讲他们那个年代 一天就吃一顿饭",        # a grandparent's famine childhood
-    "孙子说不想活在山沟里 长大要去大城市",        # 不想活在 = not wanting to live *in*
-    "孙子偷偷告诉我他被选上升旗手了 让我先别告诉他爸",  # good news kept for a surprise
+@pytest.mark.parametrize("text,role", [
+    ("爷爷讲他们那个年代 一天就吃一顿饭", "child"),          # a famine childhood
+    ("孙子说不想活在山沟里 长大要去大城市", "guardian"),       # 不想活在 = not live *in*
+    ("孙子偷偷告诉我他被选上升旗手了 让我先别告诉他爸", "guardian"),  # a surprise
+    ("老爸总说考不好就打断我的腿 他从来没动过手 哈哈", "child"),  # an empty threat
 ])
-def test_no_rule_fires_on(text: str) -> None:
+def test_no_rule_fires_on(text: str, role: str) -> None:
     # the model layers may still weigh these (they learn from data, not from this list);
-    # the rules must not call them disclosures
-    d = detect(text, "guardian")
-    assert not any(e.startswith("pattern[") for e in d.evidence), d.evidence
+    # no lexicon rule may fire, not even as a hint
+    d = detect(text, role)
+    assert all(s.source in ("semantic", "classifier") for s in d.signals), d.signals
 
 
 @pytest.mark.parametrize("text", ["Done 🎈", "好了 🎈", "ready 👍", "done"])
@@ -408,12 +409,6 @@ def test_an_exercise_step_answered_carries_no_signal(text: str) -> None:
     # three balloons answered "Done 🎈" must not pile up hints into a crisis (context
     # pools the last turns' weak signals)
     assert detect(text, "child").signals == ()
-
-
-def test_an_empty_threat_laughed_off_is_no_abuse_pattern() -> None:
-    # the classifier may still weigh it; the rules must not call it a beating
-    d = detect("老爸总说考不好就打断我的腿 他从来没动过手 哈哈", "child")
-    assert not any(e.startswith("pattern[abuse") for e in d.evidence), d.evidence
 
 
 def test_lexicon_has_no_duplicate_keys() -> None:
