@@ -3,7 +3,7 @@
 - every contract intent (issue 2, item 6) and every ``ask_caregiving/<topic>`` exists in
   data/nlu with at least 20 Chinese and 10 English examples (our own intents too);
 - Chinese = contains a CJK character; pinyin-only text counts as neither language;
-- no exact or near duplicates (normalised equality, character 3-gram Jaccard > 0.9)
+- no exact or near duplicates (normalised equality, character 3-gram Jaccard ≥ 0.9)
   between training data and the held-out sets, nor inside the training data;
 - the held-out sets cover every intent/topic (>= 8 zh, >= 4 en);
 - only ``invite_code`` is annotated, and only in ``use_code``.
@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests import similarity
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_DIR = ROOT / "data" / "nlu"
@@ -174,52 +175,12 @@ def language(text: str) -> str | None:
 
 # --------------------------------------------------------------------------- similarity
 
-try:  # traditional -> simplified so 謝謝 and 谢谢 count as the same text
-    import opencc  # type: ignore
-
-    _T2S = opencc.OpenCC("t2s").convert
-except Exception:  # pragma: no cover - optional
-    _T2S = None
-
-
-def normalise(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).lower()
-    if _T2S:
-        t = _T2S(t)
-    return "".join(ch for ch in t if ch.isalnum())
-
-
-def grams(norm: str, n: int = 3) -> frozenset[str]:
-    if len(norm) < n:
-        return frozenset([norm]) if norm else frozenset()
-    return frozenset(norm[i : i + n] for i in range(len(norm) - n + 1))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
-
 
 def near_duplicates(left, right, same_set: bool = False):
-    """Pairs (l, r) with equal normalised text or 3-gram Jaccard > threshold."""
-    index: dict[str, list[int]] = defaultdict(list)
-    rg = [grams(normalise(r[1])) for r in right]
-    rn = [normalise(r[1]) for r in right]
-    for j, g in enumerate(rg):
-        for x in g:
-            index[x].append(j)
-    found = []
-    for i, lrow in enumerate(left):
-        ln = normalise(lrow[1])
-        lg = grams(ln)
-        cands = {j for x in lg for j in index.get(x, ())}
-        for j in cands:
-            if same_set and j <= i:
-                continue
-            if ln == rn[j] or jaccard(lg, rg[j]) > NEAR_DUP_JACCARD:
-                found.append((lrow, right[j]))
-    return found
+    """Row pairs (l, r) whose texts are near duplicates (tests/similarity.py)."""
+    pairs = similarity.near_duplicates([r[1] for r in left], [r[1] for r in right],
+                                       NEAR_DUP_JACCARD, same_set)
+    return [(left[i], right[j]) for i, j in pairs]
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -1,14 +1,27 @@
 """Build a JSONL evaluation set from the compact source format.
 
 Line: `CAT SEV ROLE LANG | text | note`, CAT in su sh ab sx ne bu da ru or -
-(negative), SEV i h m or -, ROLE c g, LANG z e. Used once to write
-devset.jsonl / blind.jsonl; kept so the sets can be extended the same way.
+(negative), SEV i h m or -, ROLE c g, LANG z e.
+
+    build_set.py SRC OUT                          # a set, as is
+    build_set.py SRC OUT --exclude-near SET ...   # a dev batch: drop lines near any SET
+    build_set.py SRC OUT --prune-dev DEV          # a new blind set: drop DEV rows near it
+
+"Near" is tests/similarity.py at Jaccard >= NEAR (0.5). Only counts are printed, never the
+texts, so a blind set can be kept apart from the dev set without anyone reading it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.similarity import GramIndex  # noqa: E402
+
+NEAR = 0.5
 
 CATS = {"su": "suicide", "sh": "self_harm", "ab": "abuse", "sx": "sexual_abuse",
         "ne": "neglect", "bu": "bullying", "da": "danger", "ru": "runaway"}
@@ -29,13 +42,42 @@ def parse(line: str) -> dict | None:
             "note": note}
 
 
-def main(src: str, dst: str) -> None:
-    rows = [r for r in map(parse, open(src, encoding="utf-8")) if r]
-    with open(dst, "w", encoding="utf-8") as f:
+def read_jsonl(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+
+
+def write_jsonl(path: str | Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} rows, {sum(r['escalate'] for r in rows)} positive -> {dst}")
+
+
+def drop_near(rows: list[dict], others: list[dict]) -> list[dict]:
+    """The rows whose text is not near any of the others' texts."""
+    index = GramIndex([o["text"] for o in others])
+    return [r for r in rows if not index.near(r["text"], NEAR)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("src")
+    ap.add_argument("out")
+    ap.add_argument("--exclude-near", nargs="+", default=[], metavar="SET")
+    ap.add_argument("--prune-dev", metavar="DEV")
+    args = ap.parse_args(argv)
+    rows = [r for r in map(parse, open(args.src, encoding="utf-8")) if r]
+    if args.exclude_near:
+        kept = drop_near(rows, [o for path in args.exclude_near for o in read_jsonl(path)])
+        print(f"dropped {len(rows) - len(kept)} lines near {len(args.exclude_near)} set(s)")
+        rows = kept
+    write_jsonl(args.out, rows)
+    print(f"{len(rows)} rows, {sum(r['escalate'] for r in rows)} positive -> {args.out}")
+    if args.prune_dev:
+        dev = read_jsonl(args.prune_dev)
+        kept = drop_near(dev, rows)
+        write_jsonl(args.prune_dev, kept)
+        print(f"dropped {len(dev) - len(kept)} rows of {args.prune_dev} near the new set")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main()
