@@ -307,8 +307,10 @@ def phonetic_variant(text: str) -> str | None:
     latin = [s for s in toks if s.latin]
     general = len(latin) >= 2 and all(s.syllable for s in latin)
     # an English sentence is no pinyin: "he" is not 喝 there. One latin syllable reads as
-    # a word only in Chinese text (我好想si) or a message typed in pinyin
-    single_ok = general or any(not s.latin and s.syllable for s in toks)
+    # a word only in a message typed in pinyin or in Chinese text (我好想si) — Chinese
+    # the writer typed, not an emoji's name (fire 🔥 does not make "a whole chili" 啊吃里)
+    cjk = sum(1 for s in toks if not s.latin and s.syllable)
+    single_ok = general or cjk >= sum(1 for s in latin if s.word_start)
     out: list[str] = []
     changed = False
     i = 0

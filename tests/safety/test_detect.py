@@ -375,6 +375,9 @@ def test_english_is_not_read_as_pinyin_words() -> None:
     assert normalize("i am so sad today").variants == ()
     # single syllables are no words in English ("he" is not 喝, "mean" stays whole)
     assert normalize("he said he is so mean to me").variants == ()
+    # an emoji's Chinese name does not make the sentence Chinese ("a whole chili" is no 啊吃里)
+    assert normalize("dared me to eat a whole chili, my mouth is on fire 🔥🔥").variants == ()
+    assert "我好想死" in normalize("我好想si 🔥").all_texts[0]
 
 
 @pytest.mark.parametrize("text,reading", [
