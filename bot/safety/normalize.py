@@ -292,6 +292,50 @@ def _general_hit(toks: list[_Tok], i: int,
     return None
 
 
+def _curated_at(toks: list[_Tok], i: int, res: _Resources,
+                single_ok: bool = True) -> tuple[int, str, bool] | None:
+    """The longest curated (risk) word spelled at i, in pinyin or as a homophone typo:
+    (syllables, word, whether the text changed)."""
+    for k in range(min(res.max_key, len(toks) - i), 0, -1):
+        span = toks[i:i + k]
+        if not all(s.syllable for s in span):
+            continue
+        key = tuple(s.syllable for s in span)
+        word = res.pinyin_dict.get(key)
+        if word is None:
+            continue
+        has_latin = any(s.latin for s in span)
+        if has_latin and k == 1 and not single_ok:
+            continue
+        surface = "".join(s.surface for s in span)
+        if surface == word:
+            return k, word, False
+        # a homophone typo in characters keeps one of the word's characters
+        # (割碗, 叫不行, 条楼); 表哥玩 shares none with 割腕 and is not one
+        if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)
+                         and surface not in res.phonetic_not):
+            return k, word, True
+    return None
+
+
+def _prefer_everyday(toks: list[_Tok], i: int, res: _Resources,
+                     hit: tuple[int, str, bool] | None) -> tuple[int, str, bool] | None:
+    """In a message typed in pinyin, a lone curated syllable grows into the longer everyday
+    word that starts with it (zhe ci is 这次, not 这此) unless that word would cut into a
+    curated word of two or more syllables (wo xiao shi stays 我消失, not 我校是). Another
+    word it does not start (le suo 勒索 for 了 所) could invent a risk and is not taken."""
+    everyday = _general_hit(toks, i, res)
+    if hit is None or everyday is None:
+        return hit or everyday
+    if hit[0] > 1 or everyday[0] <= 1 or not everyday[1].startswith(hit[1]):
+        return hit
+    for j in range(i + 1, i + everyday[0]):
+        inner = _curated_at(toks, j, res)
+        if inner and inner[0] > 1:
+            return hit
+    return everyday
+
+
 def phonetic_variant(text: str) -> str | None:
     """Replace pinyin / homophone spellings of known words by characters.
 
@@ -316,30 +360,9 @@ def phonetic_variant(text: str) -> str | None:
     i = 0
     prev_latin = False
     while i < len(toks):
-        hit = None
-        for k in range(min(res.max_key, len(toks) - i), 0, -1):
-            span = toks[i:i + k]
-            if not all(s.syllable for s in span):
-                continue
-            key = tuple(s.syllable for s in span)
-            word = res.pinyin_dict.get(key)
-            if word is None:
-                continue
-            has_latin = any(s.latin for s in span)
-            if has_latin and k == 1 and not single_ok:
-                continue
-            surface = "".join(s.surface for s in span)
-            if surface == word:
-                hit = (k, word, False)
-                break
-            # a homophone typo in characters keeps one of the word's characters
-            # (割碗, 叫不行, 条楼); 表哥玩 shares none with 割腕 and is not one
-            if has_latin or (key in res.phonetic_keys and _shares_char(surface, word)
-                             and surface not in res.phonetic_not):
-                hit = (k, word, True)
-                break
-        if hit is None and general:
-            hit = _general_hit(toks, i, res)
+        hit = _curated_at(toks, i, res, single_ok)
+        if general:
+            hit = _prefer_everyday(toks, i, res, hit)
         if hit:
             k, word, changed_here = hit
             out.append(word)
