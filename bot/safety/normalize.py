@@ -279,8 +279,11 @@ def _shares_char(surface: str, word: str) -> bool:
     return any(c in word for c in surface if _CJK_RE.fullmatch(c))
 
 
-def _general_hit(toks: list[_Tok], i: int,
-                 res: _Resources) -> tuple[int, str, bool] | None:
+# a word read at a token: (tokens it spans, the word, whether the text changed)
+_Hit = tuple[int, str, bool]
+
+
+def _general_hit(toks: list[_Tok], i: int, res: _Resources) -> _Hit | None:
     """The longest everyday word spelled by the latin syllables at i."""
     for k in range(min(res.max_general, len(toks) - i), 0, -1):
         span = toks[i:i + k]
@@ -293,9 +296,8 @@ def _general_hit(toks: list[_Tok], i: int,
 
 
 def _curated_at(toks: list[_Tok], i: int, res: _Resources,
-                single_ok: bool = True) -> tuple[int, str, bool] | None:
-    """The longest curated (risk) word spelled at i, in pinyin or as a homophone typo:
-    (syllables, word, whether the text changed)."""
+                single_ok: bool = True) -> _Hit | None:
+    """The longest curated (risk) word spelled at i, in pinyin or as a homophone typo."""
     for k in range(min(res.max_key, len(toks) - i), 0, -1):
         span = toks[i:i + k]
         if not all(s.syllable for s in span):
@@ -319,7 +321,7 @@ def _curated_at(toks: list[_Tok], i: int, res: _Resources,
 
 
 def _prefer_everyday(toks: list[_Tok], i: int, res: _Resources,
-                     hit: tuple[int, str, bool] | None) -> tuple[int, str, bool] | None:
+                     hit: _Hit | None) -> _Hit | None:
     """In a message typed in pinyin, a lone curated syllable grows into the longer everyday
     word that starts with it (zhe ci is 这次, not 这此) unless that word would cut into a
     curated word of two or more syllables (wo xiao shi stays 我消失, not 我校是). Another

@@ -483,6 +483,11 @@ def test_pinyin_hoarding_pills_against_dad_is_coming(text: str, escalates: bool)
     ("ni yi hou bie deng wo le", "你以后别等我了"),
     ("wo xiang qu zhao ye ye ta zai tian shang", "我想去找爷爷他在天上"),
     ("wo bu xiang huo le", "我不想活了"),
+    # a lone risk syllable grows into the everyday word it starts (这次, 我们) but never
+    # cuts into a curated word (消失) nor becomes a word it does not start (了所 is no 勒索)
+    ("zhe ci wo bu", "这次我不"),
+    ("yao shi wo xiao shi le", "要是我消失了"),
+    ("wo men yi qi qu xue xiao", "我们一起去学校"),
 ])
 def test_a_sentence_in_pinyin_reads_as_chinese(pinyin: str, chinese: str) -> None:
     from bot.safety.normalize import normalize
