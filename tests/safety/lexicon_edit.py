@@ -49,17 +49,22 @@ def rule_span(text: str, rule_id: str) -> tuple[int, int]:
     return m.start(), m.start() + len("".join(lines))
 
 
+def _edit_rule(text: str, rule_id: str, edit) -> str:
+    a, b = rule_span(text, rule_id)
+    return text[:a] + edit(text[a:b]) + text[b:]
+
+
 def add(text: str, rule_id: str, lang: str, pattern: str) -> str:
     re.compile(_SLOTS.sub(".", pattern))
-    a, b = rule_span(text, rule_id)
-    body = text[a:b]
     line = f"      - {_quoted(pattern)}\n"
-    m = re.search(rf"^    {lang}:\n((?:      - .*\n)+)", body, re.M)
-    if m:
-        body = body[:m.end()] + line + body[m.end():]
-    else:
-        body = body.rstrip("\n") + f"\n    {lang}:\n" + line
-    return text[:a] + body + text[b:]
+
+    def edit(body: str) -> str:
+        m = re.search(rf"^    {lang}:\n((?:      - .*\n)+)", body, re.M)
+        if m:
+            return body[:m.end()] + line + body[m.end():]
+        return body.rstrip("\n") + f"\n    {lang}:\n" + line
+
+    return _edit_rule(text, rule_id, edit)
 
 
 def new_rule(text: str, after: str, block: str) -> str:
@@ -69,13 +74,13 @@ def new_rule(text: str, after: str, block: str) -> str:
 
 def set_field(text: str, rule_id: str, field: str, value: str) -> str:
     """Set a scalar or inline-list field (unless, void_before, …) of one rule."""
-    a, b = rule_span(text, rule_id)
-    body = text[a:b]
     line = f"    {field}: {value}\n"
-    m = re.search(rf"^    {field}: .*\n", body, re.M)
-    if m:
-        body = body[:m.start()] + line + body[m.end():]
-    else:
+
+    def edit(body: str) -> str:
+        m = re.search(rf"^    {field}: .*\n", body, re.M)
+        if m:
+            return body[:m.start()] + line + body[m.end():]
         i = body.index("\n", body.index("score:")) + 1
-        body = body[:i] + line + body[i:]
-    return text[:a] + body + text[b:]
+        return body[:i] + line + body[i:]
+
+    return _edit_rule(text, rule_id, edit)
