@@ -6,6 +6,7 @@ Line: `CAT SEV ROLE LANG | text | note`, CAT in su sh ab sx ne bu da ru or -
     build_set.py SRC OUT                          # a set, as is
     build_set.py SRC OUT --exclude-near SET ...   # a dev batch: drop lines near any SET
     build_set.py SRC OUT --prune-dev DEV          # a new blind set: drop DEV rows near it
+    build_set.py SRC OUT --prune-bank             # ... and semantic-bank exemplars near it
 
 "Near" is tests/similarity.py at Jaccard >= NEAR (0.5). Only counts are printed, never the
 texts, so a blind set can be kept apart from the dev set without anyone reading it.
@@ -19,6 +20,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bot.safety._data import DATA_DIR  # noqa: E402
+from bot.safety.eval import load  # noqa: E402
+from bot.safety.semantic import BANK_FILE  # noqa: E402
 from tests.similarity import GramIndex  # noqa: E402
 
 NEAR = 0.5
@@ -42,10 +46,6 @@ def parse(line: str) -> dict | None:
             "note": note}
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
-
-
 def write_jsonl(path: str | Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for r in rows:
@@ -58,25 +58,44 @@ def drop_near(rows: list[dict], others: list[dict]) -> list[dict]:
     return [r for r in rows if not index.near(r["text"], NEAR)]
 
 
+def prune_bank(rows: list[dict], bank: Path = DATA_DIR / BANK_FILE) -> int:
+    """Drop the bank's exemplar lines near any of the rows (headers and comments stay);
+    the bank's embedding cache is rebuilt on the next load. Returns how many went."""
+    index = GramIndex([r["text"] for r in rows])
+    lines = bank.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    def exemplar_near(line: str) -> bool:
+        text = line.strip()
+        return bool(text) and text[0] not in "#[" and bool(index.near(text, NEAR))
+
+    kept = [line for line in lines if not exemplar_near(line)]
+    bank.write_text("".join(kept), encoding="utf-8")
+    return len(lines) - len(kept)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("--exclude-near", nargs="+", default=[], metavar="SET")
     ap.add_argument("--prune-dev", metavar="DEV")
+    ap.add_argument("--prune-bank", action="store_true")
     args = ap.parse_args(argv)
     rows = [r for r in map(parse, open(args.src, encoding="utf-8")) if r]
     if args.exclude_near:
-        kept = drop_near(rows, [o for path in args.exclude_near for o in read_jsonl(path)])
+        kept = drop_near(rows, load(args.exclude_near))
         print(f"dropped {len(rows) - len(kept)} lines near {len(args.exclude_near)} set(s)")
         rows = kept
     write_jsonl(args.out, rows)
     print(f"{len(rows)} rows, {sum(r['escalate'] for r in rows)} positive -> {args.out}")
     if args.prune_dev:
-        dev = read_jsonl(args.prune_dev)
+        dev = load([args.prune_dev])
         kept = drop_near(dev, rows)
         write_jsonl(args.prune_dev, kept)
         print(f"dropped {len(dev) - len(kept)} rows of {args.prune_dev} near the new set")
+    if args.prune_bank:
+        print(f"dropped {prune_bank(rows)} bank exemplars near the new set; re-embed with "
+              "python -c 'from bot.safety import warmup; warmup()'")
 
 
 if __name__ == "__main__":
