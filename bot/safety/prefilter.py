@@ -1,0 +1,153 @@
+"""Required literals of a regex: a cheap test that rules a pattern out before it runs.
+
+`required_literals(rx)` returns a set of strings such that every match of `rx` contains
+at least one of them, or None when no such set is known. A long message is scanned by
+a hundred rules full of gaps ({G}{0,12}); most cannot match because their fixed words
+are absent, and `any(s in text for s in literals)` says so in microseconds.
+
+The analysis walks the parsed pattern (sre_parse): literal runs and small finite
+alternations (想(?:死|跳楼)) give exact strings; a repeat that may be empty, a wildcard
+or a class gives nothing; a branch needs every alternative to give something. It only
+ever over-approximates (a test checks that filtered and unfiltered scans agree on
+every message we have), so a skipped rule is one that could not have matched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+try:  # Python 3.11 moved the parser
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # Python 3.10
+    import sre_constants as c
+    import sre_parse
+
+MAX_EXACT = 64  # cap on the product of alternatives kept as exact strings
+
+Literals = frozenset[str]
+
+
+def _score(lits: Literals) -> tuple[int, int]:
+    """Longer shortest string first, then fewer strings."""
+    return (min(len(s) for s in lits), -len(lits))
+
+
+def _best(cands: Iterable[Literals | None]) -> Literals | None:
+    good = [x for x in cands if x and "" not in x]
+    return max(good, key=_score) if good else None
+
+
+def _exact_seq(items: list) -> set[str] | None:
+    out = {""}
+    for item in items:
+        e = _exact(item)
+        if e is None or len(out) * len(e) > MAX_EXACT:
+            return None
+        out = {a + b for a in out for b in e}
+    return out
+
+
+def _exact(item: tuple) -> set[str] | None:
+    """Every string the item can match, when that is a small finite set."""
+    op, av = item
+    if op is c.LITERAL:
+        return {chr(av)}
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return {""}  # zero width
+    if op is c.IN:
+        if any(o is not c.LITERAL for o, _ in av) or len(av) > 16:
+            return None
+        return {chr(v) for _, v in av}
+    if op is c.SUBPATTERN:
+        _group, add_flags, _del, sub = av
+        return None if add_flags & re.IGNORECASE else _exact_seq(list(sub))
+    if op is c.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            e = _exact_seq(list(alt))
+            if e is None:
+                return None
+            out |= e
+            if len(out) > MAX_EXACT:
+                return None
+        return out
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        lo, hi, sub = av
+        if (lo, hi) == (1, 1):
+            return _exact_seq(list(sub))
+        if (lo, hi) == (0, 1):
+            e = _exact_seq(list(sub))
+            return None if e is None else e | {""}
+    return None
+
+
+def _required(item: tuple) -> Literals | None:
+    """Strings one of which every match of the item contains."""
+    op, av = item
+    if op is c.SUBPATTERN:
+        _group, add_flags, _del, sub = av
+        return None if add_flags & re.IGNORECASE else _required_seq(list(sub))
+    if op is c.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            r = _required_seq(list(alt))
+            if r is None:
+                return None
+            out |= r
+        return frozenset(out)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        lo, _hi, sub = av
+        return _required_seq(list(sub)) if lo >= 1 else None
+    e = _exact(item)
+    return _best([frozenset(e)]) if e is not None else None
+
+
+def _required_seq(items: list) -> Literals | None:
+    cands: list[Literals | None] = []
+    run = {""}
+    for item in items:
+        e = _exact(item)
+        if e is not None and len(run) * len(e) <= MAX_EXACT:
+            run = {a + b for a in run for b in e}
+            continue
+        cands.append(frozenset(run))
+        run = set(e) if e is not None else {""}
+        if e is None:
+            cands.append(_required(item))
+    cands.append(frozenset(run))
+    return _best(cands)
+
+
+def required_literals(rx: re.Pattern) -> Literals | None:
+    if rx.flags & re.IGNORECASE:
+        return None
+    return _required_seq(list(sre_parse.parse(rx.pattern, rx.flags)))
+
+
+def may_match(literals: Literals | None, text: str) -> bool:
+    return literals is None or any(s in text for s in literals)
+
+
+class LiteralIndex:
+    """Which of many literals occur in a text, in one pass: literals are bucketed by
+    their first two characters (one-character literals by themselves)."""
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.singles: set[str] = set()
+        self.by_pair: dict[str, list[str]] = {}
+        for lit in set(literals):
+            if len(lit) == 1:
+                self.singles.add(lit)
+            elif lit:
+                self.by_pair.setdefault(lit[:2], []).append(lit)
+
+    def present(self, text: str) -> set[str]:
+        found = self.singles.intersection(text)
+        by_pair, startswith = self.by_pair, text.startswith
+        for i in range(len(text) - 1):
+            bucket = by_pair.get(text[i:i + 2])
+            if bucket:
+                found.update(lit for lit in bucket if startswith(lit, i))
+        return found

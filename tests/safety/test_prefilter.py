@@ -1,0 +1,69 @@
+"""The literal prefilter only ever skips rules that could not have matched."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.safety import lexicon as lexicon_mod
+from bot.safety.normalize import normalize
+from bot.safety.prefilter import LiteralIndex, may_match, required_literals
+
+HERE = Path(__file__).parent
+
+
+@pytest.mark.parametrize("pattern,text", [
+    (r"想(?:死|跳楼)", "我好想跳楼"),
+    (r"(?:我|俺)(?:就)?不想活了?", "俺不想活"),
+    (r"[^。]{0,8}农药", "奶奶把农药放在"),
+    (r"(?<![a-z])kill (?:my|him)self(?![a-z])", "i will kill myself"),
+    (r"(?:a|b)?c{2,}", "xccx"),
+    (r"\bpics?\b.{0,9}robux", "pic for robux"),
+])
+def test_every_match_contains_a_required_literal(pattern: str, text: str) -> None:
+    rx = re.compile(pattern)
+    lits = required_literals(rx)
+    m = rx.search(text)
+    assert m is not None
+    assert lits is None or any(s in m.group(0) for s in lits), (lits, m.group(0))
+    assert may_match(lits, text)
+
+
+def test_a_pattern_that_can_match_anything_has_no_literals() -> None:
+    assert required_literals(re.compile(r"(?:想)?.{0,3}")) is None
+    assert required_literals(re.compile(r"死|.+")) is None
+
+
+def test_the_index_finds_overlapping_and_nested_literals() -> None:
+    idx = LiteralIndex(["想", "想死", "死了", "kill", "ill"])
+    assert idx.present("我想死了") == {"想", "想死", "死了"}
+    assert idx.present("i will kill") == {"kill", "ill"}
+    assert idx.present("") == set()
+
+
+def _texts() -> list[str]:
+    rows = [json.loads(line)["text"] for line in
+            (HERE / "devset.jsonl").read_text(encoding="utf-8").splitlines()[::4]]
+    probes = [p for p in (HERE / "probes.txt").read_text(encoding="utf-8").splitlines() if p]
+    return rows + probes + ["", "a" * 5000, "我" * 3000, "\x00\ufffd"]
+
+
+def test_scans_with_and_without_the_prefilter_agree() -> None:
+    lex = lexicon_mod.Lexicon(lexicon_mod.load_yaml("lexicon.yaml"))
+
+    def scan(norm):
+        sigs, negated = lex.scan_detail(norm)
+        return sorted((s.category, s.severity, s.score, s.evidence) for s in sigs), negated
+
+    differ = []
+    for text in _texts():
+        norm = normalize(text)
+        lex.prefilter = False
+        plain = scan(norm)
+        lex.prefilter = True
+        if scan(norm) != plain:
+            differ.append(text)
+    assert not differ, differ[:5]
