@@ -245,6 +245,9 @@ ESCALATE = [
     ("我爬上去县城的货车了 奶奶还不知道", "child", "runaway"),
     ("we climb the old water tower after school, its so high", "child", "danger"),
     ("個細佬喺河邊跌咗落水", "child", "danger"),
+    ("we read a sad story in class and i kept thinking i've wanted to die for months", "child",
+     "suicide"),
+    ("孙子跟我说 要是哪天他不在了 叫我别太难过", "guardian", "suicide"),
 ]
 
 IMMINENT = ["我已经吃了一瓶药", "I'm on the roof now", "我刚喝了农药", "家里着火了",
