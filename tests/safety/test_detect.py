@@ -386,6 +386,12 @@ EVERYDAY = [
     ("学校今天打疫苗 同学都哭了 针扎的时候有点疼", "child"),
     ("爷爷用镰刀割稻子 我也割了一小把 手上磨了个泡", "child"),
     ("周末想去奶奶那边玩 她那边有好多桃子", "child"),
+    # round 31 (session 9, after blind v26)
+    ("i wanna run away to a beach and never see a textbook again", "child"),
+    ("he says \"i want to die\" every time he sees a cockroach, so dramatic", "guardian"),
+    ("清明回老家扫墓 车票我都买好了", "guardian"),
+    ("孙子打游戏入了迷 叫他吃饭都不应", "guardian"),
+    ("老师讲了煤气中毒 我家炉子装了烟囱 晚上还留个窗缝", "guardian"),
 ]
 
 
