@@ -96,7 +96,6 @@ class Lexicon:
         self.rules = [self._rule(r) for r in data["rules"]]
         self.literal_index = LiteralIndex(
             lit for r in self.rules if r.literals is not None for lit in r.literals)
-        self.prefilter = True  # off only to check that it changes nothing
 
     def _rule(self, r: dict) -> Rule:
         s = self.slots
@@ -173,15 +172,17 @@ class Lexicon:
     def scan(self, norm: Normalized) -> list[Signal]:
         return self.scan_detail(norm)[0]
 
-    def scan_detail(self, norm: Normalized) -> tuple[list[Signal], set[str]]:
-        """Signals, plus the categories whose only matches were negated."""
+    def scan_detail(self, norm: Normalized, *,
+                    prefilter: bool = True) -> tuple[list[Signal], set[str]]:
+        """Signals, plus the categories whose only matches were negated.
+        `prefilter=False` runs every rule (to check that the prefilter changes nothing)."""
         best: dict[str, Signal] = {}
         negated: set[str] = set()
         for reading, text in norm.readings:
             masked = self.masked(text)
             frame = self.frames_in(text)
             now = bool(self.now.search(text)) if self.now else False
-            for rule in self._candidates(text):
+            for rule in (self._candidates(text) if prefilter else self.rules):
                 sig = self._apply(rule, text, masked, frame, now, reading, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):
                     best[rule.id] = sig
@@ -190,8 +191,6 @@ class Lexicon:
     def _candidates(self, text: str) -> list[Rule]:
         """The rules whose required words occur in the text (a long message is
         scanned by a handful of rules instead of a hundred)."""
-        if not self.prefilter:
-            return self.rules
         present = self.literal_index.present(text)
         return [r for r in self.rules if r.literals is None or not present.isdisjoint(r.literals)]
 

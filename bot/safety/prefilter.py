@@ -3,7 +3,7 @@
 `required_literals(rx)` returns a set of strings such that every match of `rx` contains
 at least one of them, or None when no such set is known. A long message is scanned by
 a hundred rules full of gaps ({G}{0,12}); most cannot match because their fixed words
-are absent, and `any(s in text for s in literals)` says so in microseconds.
+are absent, and `LiteralIndex` finds which of all rules' literals occur in one pass.
 
 The analysis walks the parsed pattern (sre_parse): literal runs and small finite
 alternations (想(?:死|跳楼)) give exact strings; a repeat that may be empty, a wildcard
@@ -39,13 +39,39 @@ def _best(cands: Iterable[Literals | None]) -> Literals | None:
     return max(good, key=_score) if good else None
 
 
+def _concat(left: set[str], right: set[str]) -> set[str] | None:
+    """Every left string followed by every right one, unless that is too many."""
+    if len(left) * len(right) > MAX_EXACT:
+        return None
+    return {a + b for a in left for b in right}
+
+
+def _group_items(av: tuple) -> list | None:
+    """A group's items; None when it turns on IGNORECASE (its literals are not exact)."""
+    _group, add_flags, _del, sub = av
+    return None if add_flags & re.IGNORECASE else list(sub)
+
+
+def _union(alternatives: Iterable, of, cap: int | None = None) -> set[str] | None:
+    """The union of `of(alternative)` over a branch; None when any is unknown."""
+    out: set[str] = set()
+    for alt in alternatives:
+        part = of(list(alt))
+        if part is None:
+            return None
+        out |= part
+        if cap is not None and len(out) > cap:
+            return None
+    return out
+
+
 def _exact_seq(items: list) -> set[str] | None:
-    out = {""}
+    out: set[str] | None = {""}
     for item in items:
         e = _exact(item)
-        if e is None or len(out) * len(e) > MAX_EXACT:
+        out = None if e is None else _concat(out, e)
+        if out is None:
             return None
-        out = {a + b for a in out for b in e}
     return out
 
 
@@ -61,18 +87,10 @@ def _exact(item: tuple) -> set[str] | None:
             return None
         return {chr(v) for _, v in av}
     if op is c.SUBPATTERN:
-        _group, add_flags, _del, sub = av
-        return None if add_flags & re.IGNORECASE else _exact_seq(list(sub))
+        items = _group_items(av)
+        return None if items is None else _exact_seq(items)
     if op is c.BRANCH:
-        out: set[str] = set()
-        for alt in av[1]:
-            e = _exact_seq(list(alt))
-            if e is None:
-                return None
-            out |= e
-            if len(out) > MAX_EXACT:
-                return None
-        return out
+        return _union(av[1], _exact_seq, MAX_EXACT)
     if op in (c.MAX_REPEAT, c.MIN_REPEAT):
         lo, hi, sub = av
         if (lo, hi) == (1, 1):
@@ -87,16 +105,11 @@ def _required(item: tuple) -> Literals | None:
     """Strings one of which every match of the item contains."""
     op, av = item
     if op is c.SUBPATTERN:
-        _group, add_flags, _del, sub = av
-        return None if add_flags & re.IGNORECASE else _required_seq(list(sub))
+        items = _group_items(av)
+        return None if items is None else _required_seq(items)
     if op is c.BRANCH:
-        out: set[str] = set()
-        for alt in av[1]:
-            r = _required_seq(list(alt))
-            if r is None:
-                return None
-            out |= r
-        return frozenset(out)
+        out = _union(av[1], _required_seq)
+        return None if out is None else frozenset(out)
     if op in (c.MAX_REPEAT, c.MIN_REPEAT):
         lo, _hi, sub = av
         return _required_seq(list(sub)) if lo >= 1 else None
@@ -105,12 +118,14 @@ def _required(item: tuple) -> Literals | None:
 
 
 def _required_seq(items: list) -> Literals | None:
+    """The best of: each run of exact items joined up, and each other item's own."""
     cands: list[Literals | None] = []
     run = {""}
     for item in items:
         e = _exact(item)
-        if e is not None and len(run) * len(e) <= MAX_EXACT:
-            run = {a + b for a in run for b in e}
+        joined = None if e is None else _concat(run, e)
+        if joined is not None:
+            run = joined
             continue
         cands.append(frozenset(run))
         run = set(e) if e is not None else {""}
@@ -124,10 +139,6 @@ def required_literals(rx: re.Pattern) -> Literals | None:
     if rx.flags & re.IGNORECASE:
         return None
     return _required_seq(list(sre_parse.parse(rx.pattern, rx.flags)))
-
-
-def may_match(literals: Literals | None, text: str) -> bool:
-    return literals is None or any(s in text for s in literals)
 
 
 class LiteralIndex:
