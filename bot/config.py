@@ -35,6 +35,7 @@ class Settings:
     host: str
     console_port: int
     session_secret_file: Path
+    encoder_threads: int  # BLAS threads per sentence-encoder call (risk detector)
 
 
 def _env(name: str) -> str | None:
@@ -65,4 +66,5 @@ def settings() -> Settings:
         host=host,
         console_port=console_port,
         session_secret_file=Path(_env("PEIBAN_SESSION_KEY_FILE") or var_dir / "session.key"),
+        encoder_threads=int(_env("PEIBAN_ENCODER_THREADS") or 2),
     )

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.config import settings
+
 from ._data import DATA_DIR
 from .types import CATEGORIES, SEVERITIES, Signal
 
@@ -76,11 +78,7 @@ def parse_bank(text: str) -> list[tuple[str, str, str]]:
 def encoder_threads() -> int:
     """BLAS threads for one encoder call: two cut a long message's time by a third on
     a two-core machine; more do not help batches of one message's few sentences."""
-    try:
-        wanted = int(os.environ.get("PEIBAN_ENCODER_THREADS", "2"))
-    except ValueError:
-        wanted = 2
-    return max(1, min(wanted, os.cpu_count() or 1))
+    return max(1, min(settings().encoder_threads, os.cpu_count() or 1))
 
 
 class _Model:
