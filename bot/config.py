@@ -43,6 +43,14 @@ def _env(name: str) -> str | None:
     return value or None
 
 
+def _env_int(name: str, default: int) -> int:
+    """An optional tuning knob: a value that is not a number keeps the default."""
+    try:
+        return int(_env(name) or default)
+    except ValueError:
+        return default
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     var_dir = VAR_DIR
@@ -66,5 +74,5 @@ def settings() -> Settings:
         host=host,
         console_port=console_port,
         session_secret_file=Path(_env("PEIBAN_SESSION_KEY_FILE") or var_dir / "session.key"),
-        encoder_threads=int(_env("PEIBAN_ENCODER_THREADS") or 2),
+        encoder_threads=_env_int("PEIBAN_ENCODER_THREADS", 2),
     )
