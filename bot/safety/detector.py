@@ -37,8 +37,15 @@ T_RISK_HINT = 0.30
 T_RISK_HIGH_URGENT = 0.40
 URGENT = ("suicide", "sexual_abuse")
 CLF_SEGMENTS = True
+# a long message (this many characters of masked text) is chatter the classifier reads
+# risk into: its signal needs at least T_RISK_LONG there
+LONG_CHARS = 10_000
+T_RISK_LONG = 0.0
 # under a story/game/lesson/guidance frame the classifier speaks only when this sure
 T_RISK_FRAMED = 0.80
+# an everyday cue (按时吃药, 不小心, 再…就打) anywhere in a message damps the model
+# layers, but not a classifier this sure: a farewell note may remind grandma of her pills
+T_RISK_UNDAMPED = 0.95
 SCORE_CLF_HIGH = 0.6
 SCORE_CLF_HINT = 0.3
 
@@ -102,12 +109,14 @@ def _damp(s: Signal, why: str) -> Signal:
 
 
 def _classifier_signals(probs: np.ndarray, risk: float,
-                        severity: dict[str, str]) -> list[Signal]:
+                        severity: dict[str, str], long: bool = False) -> list[Signal]:
     if risk < T_RISK_HINT:
         return []
     ci = 1 + int(np.argmax(probs[1:]))
     cat = _classifier.LABELS[ci]
     high = T_RISK_HIGH_URGENT if cat in URGENT else T_RISK_HIGH
+    if long:
+        high = max(high, T_RISK_LONG)
     score = SCORE_CLF_HIGH if risk >= high else SCORE_CLF_HINT
     return [Signal(cat, severity.get(cat, "high"), score,
                    f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier")]
@@ -142,7 +151,7 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     if probs is not None:
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
-        raw_sigs += _classifier_signals(probs, risk, sev)
+        raw_sigs += _classifier_signals(probs, risk, sev, len(segs[0]) >= LONG_CHARS)
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
@@ -155,7 +164,8 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
         # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
         if s.category in negated:
             s = _damp(s, "negated")
-        elif lex.damped(s.category, raw):
+        elif lex.damped(s.category, raw) and not (s.source == "classifier"
+                                                  and risk >= T_RISK_UNDAMPED):
             s = _damp(s, "damped")
         if (s.source == "semantic" and probs is not None
                 and probs[_classifier.LABELS.index(s.category)] < GATE):
