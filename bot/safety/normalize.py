@@ -82,6 +82,12 @@ class _Resources:
         self.syllables = frozenset(data["pinyin_syllables"].split())
         self.max_syl = max(map(len, self.syllables))
         self.pinyin_dict, self.phonetic_keys, self.max_key = _pinyin_tables(data)
+        # the key lengths under each first syllable, longest first (_curated_at tries
+        # only those instead of every length up to max_key)
+        lengths: dict[str, set[int]] = {}
+        for key in self.pinyin_dict:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self.lengths_by_first = {k: sorted(v, reverse=True) for k, v in lengths.items()}
         self.pinyin_general = _general_pinyin(data.get("pinyin_general") or {})
         self.max_general = max(map(len, self.pinyin_general), default=0)
         self.phonetic_not = frozenset(data.get("phonetic_not") or [])
@@ -298,14 +304,19 @@ def _general_hit(toks: list[_Tok], i: int, res: _Resources) -> _Hit | None:
 def _curated_at(toks: list[_Tok], i: int, res: _Resources,
                 single_ok: bool = True) -> _Hit | None:
     """The longest curated (risk) word spelled at i, in pinyin or as a homophone typo."""
-    for k in range(min(res.max_key, len(toks) - i), 0, -1):
-        span = toks[i:i + k]
-        if not all(s.syllable for s in span):
+    syls: list[str] = []
+    for t in toks[i:i + res.max_key]:
+        if not t.syllable:
+            break
+        syls.append(t.syllable)
+    for k in res.lengths_by_first.get(syls[0], ()) if syls else ():
+        if k > len(syls):
             continue
-        key = tuple(s.syllable for s in span)
+        key = tuple(syls[:k])
         word = res.pinyin_dict.get(key)
         if word is None:
             continue
+        span = toks[i:i + k]
         has_latin = any(s.latin for s in span)
         if has_latin and k == 1 and not single_ok:
             continue

@@ -142,23 +142,34 @@ def required_literals(rx: re.Pattern) -> Literals | None:
 
 
 class LiteralIndex:
-    """Which of many literals occur in a text, in one pass: literals are bucketed by
-    their first two characters (one-character literals by themselves)."""
+    """Which of many literals occur in a text: each literal is filed under the one of
+    its two-character pairs that the fewest literals share (so common pairs such as
+    "th" or 我的 head small buckets), and only the buckets whose pair occurs in the
+    text are tested, each literal by a C-level substring search. One-character
+    literals are a set of their own."""
 
     def __init__(self, literals: Iterable[str]) -> None:
         self.singles: set[str] = set()
         self.by_pair: dict[str, list[str]] = {}
-        for lit in set(literals):
+        unique = sorted(set(literals))
+        shared: dict[str, int] = {}
+        for lit in unique:
+            for pair in _pairs(lit):
+                shared[pair] = shared.get(pair, 0) + 1
+        for lit in unique:
             if len(lit) == 1:
                 self.singles.add(lit)
             elif lit:
-                self.by_pair.setdefault(lit[:2], []).append(lit)
+                key = min(_pairs(lit), key=lambda p: (shared[p], p))
+                self.by_pair.setdefault(key, []).append(lit)
 
     def present(self, text: str) -> set[str]:
         found = self.singles.intersection(text)
-        by_pair, startswith = self.by_pair, text.startswith
-        for i in range(len(text) - 1):
-            bucket = by_pair.get(text[i:i + 2])
-            if bucket:
-                found.update(lit for lit in bucket if startswith(lit, i))
+        by_pair = self.by_pair
+        for pair in _pairs(text).intersection(by_pair):
+            found.update(lit for lit in by_pair[pair] if lit in text)
         return found
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
