@@ -37,6 +37,9 @@ T_RISK_HINT = 0.30
 T_RISK_HIGH_URGENT = 0.40
 URGENT = ("suicide", "sexual_abuse")
 CLF_SEGMENTS = True
+# a sentence read out of its message speaks for the message only when this sure: one
+# sentence of a long everyday message ("I thought I would die", 梦到爷爷) alone reads as risk
+T_RISK_SEGMENT = 0.0
 # a long message (this many characters of masked text) is chatter the classifier reads
 # risk into: its signal needs at least T_RISK_LONG there
 LONG_CHARS = 10_000
@@ -129,7 +132,7 @@ def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray) 
     if CLF_SEGMENTS:
         for seg, e in zip(segs[1:], emb[1:], strict=False):
             p = clf.probs(seg, e)
-            if p[0] < probs[0]:
+            if p[0] < probs[0] and 1.0 - p[0] >= T_RISK_SEGMENT:
                 probs = p
     return probs
 
