@@ -37,13 +37,11 @@ T_RISK_HINT = 0.30
 T_RISK_HIGH_URGENT = 0.40
 URGENT = ("suicide", "sexual_abuse")
 CLF_SEGMENTS = True
-# a sentence read out of its message speaks for the message only when this sure: one
-# sentence of a long everyday message ("I thought I would die", 梦到爷爷) alone reads as risk
+# In a long message (LONG_CHARS or more of masked text) a sentence read on its own speaks
+# for the message only at risk >= T_RISK_SEGMENT: one sentence of a long everyday diary
+# ("I thought I was going to die", 梦到爷爷) reads as risk out of its context
+LONG_CHARS = 80
 T_RISK_SEGMENT = 0.0
-# a long message (this many characters of masked text) is chatter the classifier reads
-# risk into: its signal needs at least T_RISK_LONG there
-LONG_CHARS = 10_000
-T_RISK_LONG = 0.0
 # under a story/game/lesson/guidance frame the classifier speaks only when this sure
 T_RISK_FRAMED = 0.80
 # an everyday cue (按时吃药, 不小心, 再…就打) anywhere in a message damps the model
@@ -112,14 +110,12 @@ def _damp(s: Signal, why: str) -> Signal:
 
 
 def _classifier_signals(probs: np.ndarray, risk: float,
-                        severity: dict[str, str], long: bool = False) -> list[Signal]:
+                        severity: dict[str, str]) -> list[Signal]:
     if risk < T_RISK_HINT:
         return []
     ci = 1 + int(np.argmax(probs[1:]))
     cat = _classifier.LABELS[ci]
     high = T_RISK_HIGH_URGENT if cat in URGENT else T_RISK_HIGH
-    if long:
-        high = max(high, T_RISK_LONG)
     score = SCORE_CLF_HIGH if risk >= high else SCORE_CLF_HINT
     return [Signal(cat, severity.get(cat, "high"), score,
                    f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier")]
@@ -130,9 +126,10 @@ def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray) 
     (a disclosure after small talk)."""
     probs = clf.probs(segs[0], emb[0])
     if CLF_SEGMENTS:
+        floor = T_RISK_SEGMENT if len(segs[0]) >= LONG_CHARS else 0.0
         for seg, e in zip(segs[1:], emb[1:], strict=False):
             p = clf.probs(seg, e)
-            if p[0] < probs[0] and 1.0 - p[0] >= T_RISK_SEGMENT:
+            if p[0] < probs[0] and 1.0 - p[0] >= floor:
                 probs = p
     return probs
 
@@ -154,7 +151,7 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     if probs is not None:
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
-        raw_sigs += _classifier_signals(probs, risk, sev, len(segs[0]) >= LONG_CHARS)
+        raw_sigs += _classifier_signals(probs, risk, sev)
     frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
