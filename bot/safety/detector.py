@@ -164,8 +164,8 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
         # "我没想过自杀" is close to "我想自杀" for an encoder; so is 不小心划了手 to 划手
         if s.category in negated:
             s = _damp(s, "negated")
-        elif lex.damped(s.category, raw) and not (s.source == "classifier"
-                                                  and risk >= T_RISK_UNDAMPED):
+        elif not (s.source == "classifier" and risk >= T_RISK_UNDAMPED) and lex.damped(
+                s.category, raw):
             s = _damp(s, "damped")
         if (s.source == "semantic" and probs is not None
                 and probs[_classifier.LABELS.index(s.category)] < GATE):

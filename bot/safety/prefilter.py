@@ -15,6 +15,7 @@ every message we have), so a skipped rule is one that could not have matched.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Iterable
 
 try:  # Python 3.11 moved the parser
@@ -151,16 +152,13 @@ class LiteralIndex:
     def __init__(self, literals: Iterable[str]) -> None:
         self.singles: set[str] = set()
         self.by_pair: dict[str, list[str]] = {}
-        unique = sorted(set(literals))
-        shared: dict[str, int] = {}
-        for lit in unique:
-            for pair in _pairs(lit):
-                shared[pair] = shared.get(pair, 0) + 1
-        for lit in unique:
-            if len(lit) == 1:
+        pairs = {lit: _pairs(lit) for lit in sorted(set(literals)) if lit}
+        shared = Counter(p for ps in pairs.values() for p in ps)
+        for lit, ps in pairs.items():
+            if not ps:
                 self.singles.add(lit)
-            elif lit:
-                key = min(_pairs(lit), key=lambda p: (shared[p], p))
+            else:
+                key = min(ps, key=lambda p: (shared[p], p))
                 self.by_pair.setdefault(key, []).append(lit)
 
     def present(self, text: str) -> set[str]:

@@ -3,15 +3,13 @@ must not be taken into a crisis conversation (seen when the classifier was retra
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 import yaml
 
+from bot.companion.content import CONTENT_DIR
 from bot.safety.detector import analyse
-
-CONTENT = Path(__file__).resolve().parents[2] / "data" / "content"
 
 
 def _titles(node: object) -> Iterator[str]:
@@ -28,7 +26,7 @@ def _titles(node: object) -> Iterator[str]:
 
 def _all_titles() -> list[str]:
     out: set[str] = set()
-    for path in sorted(CONTENT.rglob("*.yml")):
+    for path in sorted(CONTENT_DIR.rglob("*.yml")):
         out.update(_titles(yaml.safe_load(path.read_text(encoding="utf-8"))))
     return sorted(out)
 
