@@ -122,13 +122,23 @@ def test_bank_embedding_cache_is_fresh():
         assert z["emb"].shape == (len(parse_bank(raw)), 512)
 
 
-def test_load_time():
-    """A fresh process loads tables, bank and encoder quickly (loose bound)."""
+def test_startup_uses_the_caches():
+    """A fresh process starts from the committed caches: the bank is not re-embedded and
+    the classifier loads (how long that takes is `make bench`'s load_s, not a test)."""
     import subprocess
     import sys
 
-    code = ("import time; t=time.perf_counter(); from bot.safety import warmup; warmup(); "
-            "print(time.perf_counter()-t)")
+    code = ("from bot.safety import semantic, classifier, warmup\n"
+            "n = [0]\n"
+            "raw = semantic._Model.encode\n"
+            "def counting(self, texts):\n"
+            "    n[0] += len(texts)\n"
+            "    return raw(self, texts)\n"
+            "semantic._Model.encode = counting\n"
+            "warmup()\n"
+            "print(n[0], classifier.model() is not None, len(semantic.bank().texts))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=HERE.parents[1], timeout=120, check=True)
-    assert float(out.stdout.strip().splitlines()[-1]) < 6.0  # target < 2 s on an idle machine
+    encoded, loaded, bank_size = out.stdout.strip().splitlines()[-1].split()
+    assert loaded == "True"
+    assert int(bank_size) > 100 and int(encoded) <= 2, (encoded, bank_size)
