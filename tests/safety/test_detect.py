@@ -522,6 +522,24 @@ def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
     assert result.escalate and result.category == "abuse"
 
 
+# An exclusion for an everyday accident or event (a compass drawing circles, a donation
+# after a fire, a rehearsal, a shop trip) must not silence the lexicon on a disclosure that
+# merely mentions the same thing: the classifier alone is not enough there.
+@pytest.mark.parametrize("text", [
+    "我用圆规扎自己的手 扎了好多下",
+    "我用竹篾划自己的手腕",
+    "排练的时候他们几个把我按在地上打",
+    "孩子把捐款弄丢了 现在家里着火了 快来人",
+    "I fell on the stairs on purpose and then cut my leg with glass",
+    "我离家出走了 现在在车站 刚去小卖部买了水",
+    "My friend is moving to Shanghai. I want to say goodbye forever to everyone",
+])
+def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
+    from bot.safety.detector import analyse
+
+    assert analyse(text, "child", semantic=False).escalate, text
+
+
 @pytest.mark.parametrize("text", [
     "听说有的娃会伤害自己 都有啥苗头",
     "一般孩子想不开之前会有啥表现",
