@@ -2,10 +2,11 @@
 
 A round of rule changes is easiest to review as a short script of calls:
 
-    from tests.safety.lexicon_edit import add, load, new_rule, save, set_field
+    from tests.safety.lexicon_edit import add, extend_field, load, new_rule, save, set_field
     s = load()
     s = add(s, "grave_signs", "zh", r'给自己画(?:了)?(?:个)?(?:坟|墓碑)')
     s = set_field(s, "gas", "unless", "['报警器']")
+    s = extend_field(s, "fire", "unless", r'捐(?:了|款)')   # one more item in the list
     save(s)   # refuses to write YAML that does not parse
 
 Rules are found by id; a new pattern goes after the last one of its language list (the
@@ -84,3 +85,13 @@ def set_field(text: str, rule_id: str, field: str, value: str) -> str:
         return body[:i] + line + body[i:]
 
     return _edit_rule(text, rule_id, edit)
+
+
+def extend_field(text: str, rule_id: str, field: str, item: str) -> str:
+    """Append one pattern to an inline-list field (unless, void_before, …) of one rule,
+    creating the field when the rule has none."""
+    re.compile(_SLOTS.sub(".", item))
+    a, b = rule_span(text, rule_id)
+    m = re.search(rf"^    {field}: (.*)\n", text[a:b], re.M)
+    items = list(yaml.safe_load(m.group(1))) if m else []
+    return set_field(text, rule_id, field, "[" + ", ".join(map(_quoted, items + [item])) + "]")

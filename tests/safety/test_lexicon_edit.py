@@ -33,6 +33,13 @@ def test_set_field_replaces_or_inserts_after_the_score():
     assert text.count("unless:") == 1
 
 
+def test_extend_field_appends_an_item_and_creates_a_missing_field():
+    text = le.extend_field(SAMPLE, "two", "unless", "x")
+    text = le.extend_field(text, "two", "unless", "it's {G}y")
+    assert yaml.safe_load(text)["rules"][1]["unless"] == ["x", "it's {G}y"]
+    assert text.count("unless:") == 1
+
+
 def test_new_rule_goes_after_the_named_rule():
     text = le.new_rule(SAMPLE, "one", "  - id: three\n    cat: abuse\n    zh: ['z']\n")
     assert [r["id"] for r in yaml.safe_load(text)["rules"]] == ["one", "three", "two"]
