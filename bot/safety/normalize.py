@@ -361,7 +361,8 @@ def phonetic_variant(text: str) -> str | None:
     toks = _tokens(text[:_PHONETIC_MAX], res)
     # everyday words only for a message typed in pinyin: every latin word must be
     # syllables ("hello how are you" is English, not 啊热有)
-    latin = [s for s in toks if s.latin]
+    # (a lone letter is an abbreviation, not English: p wo de zhaopian is P我的照片)
+    latin = [s for s in toks if s.latin and (s.syllable or len(s.surface) > 1)]
     general = len(latin) >= 2 and all(s.syllable for s in latin)
     # an English sentence is no pinyin: "he" is not 喝 there. One latin syllable reads as
     # a word only in a message typed in pinyin or in Chinese text (我好想si) — Chinese
