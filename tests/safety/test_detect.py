@@ -541,6 +541,18 @@ def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "i learned about the water cycle today and honestly i wish i was dead",
+    "today in health class we learned about sleep. i wish i could fall asleep forever",
+    "老师讲了防溺水 我真希望自己淹死算了",
+])
+def test_a_lesson_in_the_message_does_not_excuse_the_writers_own_wish(text: str) -> None:
+    # the lesson frame is shared by every rule; the writer's risky wish is no lesson
+    from bot.safety.detector import analyse
+
+    assert analyse(text, "child", semantic=False).escalate, text
+
+
+@pytest.mark.parametrize("text", [
     "听说有的娃会伤害自己 都有啥苗头",
     "一般孩子想不开之前会有啥表现",
     "what are the warning signs that a teenager is hurting themselves",
