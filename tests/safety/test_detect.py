@@ -544,9 +544,13 @@ def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
     "i learned about the water cycle today and honestly i wish i was dead",
     "today in health class we learned about sleep. i wish i could fall asleep forever",
     "老师讲了防溺水 我真希望自己淹死算了",
+    "we watched a movie about a boy who jumped off a bridge. sometimes i think about doing that too",
+    "今天看了个电视剧 里面的人吃安眠药死了 我家里也有一瓶 我也想这样",
+    "看动画片的时候我突然很想从楼上跳下去",
 ])
-def test_a_lesson_in_the_message_does_not_excuse_the_writers_own_wish(text: str) -> None:
-    # the lesson frame is shared by every rule; the writer's risky wish is no lesson
+def test_a_lesson_or_story_in_the_message_does_not_excuse_the_writers_own_wish(text: str) -> None:
+    # frames are shared by every rule; the writer's risky wish, or taking a story's
+    # death for their own, is no lesson and no story
     from bot.safety.detector import analyse
 
     assert analyse(text, "child", semantic=False).escalate, text
