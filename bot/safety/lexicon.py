@@ -101,8 +101,8 @@ class Lexicon:
         s = self.slots
         cat, sev = r["cat"], r.get("sev", "high")
         assert cat in CATEGORIES and sev in SEVERITIES, r["id"]
-        pats = list(r.get("zh", [])) + list(r.get("en", []))
-        regex = _compile_list(r.get("zh", []), r.get("en", []), s)
+        pats = list(r.get("zh") or []) + list(r.get("en") or [])
+        regex = _compile_list(r.get("zh") or [], r.get("en") or [], s)
         assert regex is not None, r["id"]
         return Rule(
             id=f"{cat}.{r['id']}", category=cat, severity=sev,
