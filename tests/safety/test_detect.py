@@ -544,7 +544,8 @@ def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
     "i learned about the water cycle today and honestly i wish i was dead",
     "today in health class we learned about sleep. i wish i could fall asleep forever",
     "老师讲了防溺水 我真希望自己淹死算了",
-    "we watched a movie about a boy who jumped off a bridge. sometimes i think about doing that too",
+    "we watched a movie about a boy who jumped off a bridge. "
+    "sometimes i think about doing that too",
     "今天看了个电视剧 里面的人吃安眠药死了 我家里也有一瓶 我也想这样",
     "看动画片的时候我突然很想从楼上跳下去",
 ])
