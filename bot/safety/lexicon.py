@@ -101,14 +101,14 @@ class Lexicon:
         s = self.slots
         cat, sev = r["cat"], r.get("sev", "high")
         assert cat in CATEGORIES and sev in SEVERITIES, r["id"]
-        pats = list(r.get("zh") or []) + list(r.get("en") or [])
-        regex = _compile_list(r.get("zh") or [], r.get("en") or [], s)
+        zh, en = list(r.get("zh") or []), list(r.get("en") or [])  # an empty key is no list
+        regex = _compile_list(zh, en, s)
         assert regex is not None, r["id"]
         return Rule(
             id=f"{cat}.{r['id']}", category=cat, severity=sev,
             score=float(r.get("score", 0.8)), strong=bool(r.get("strong", False)),
             negatable=bool(r.get("negatable", False)),
-            source=r.get("src") or ("pattern" if any("{" in p for p in pats) else "lexicon"),
+            source=r.get("src") or ("pattern" if any("{" in p for p in zh + en) else "lexicon"),
             regex=regex, now_severity=r.get("now"),
             now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
             also=_opt(r.get("also"), s), void_inside=_opt(r.get("void_inside"), s),

@@ -525,7 +525,7 @@ def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
 # An exclusion for an everyday accident or event (a compass drawing circles, a donation
 # after a fire, a rehearsal, a shop trip) must not silence the lexicon on a disclosure that
 # merely mentions the same thing: the classifier alone is not enough there.
-@pytest.mark.parametrize("text", [
+BESIDE_AN_EXCLUSION = [
     "我用圆规扎自己的手 扎了好多下",
     "我用竹篾划自己的手腕",
     "排练的时候他们几个把我按在地上打",
@@ -533,14 +533,10 @@ def test_a_beating_beside_a_rule_still_escalates(text: str) -> None:
     "I fell on the stairs on purpose and then cut my leg with glass",
     "我离家出走了 现在在车站 刚去小卖部买了水",
     "My friend is moving to Shanghai. I want to say goodbye forever to everyone",
-])
-def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
-    from bot.safety.detector import analyse
-
-    assert analyse(text, "child", semantic=False).escalate, text
-
-
-@pytest.mark.parametrize("text", [
+]
+# Frames are shared by every rule: the writer's own risky wish, or taking a story's death
+# for their own, is no lesson and no story.
+BESIDE_A_FRAME = [
     "i learned about the water cycle today and honestly i wish i was dead",
     "today in health class we learned about sleep. i wish i could fall asleep forever",
     "老师讲了防溺水 我真希望自己淹死算了",
@@ -548,10 +544,11 @@ def test_an_everyday_exclusion_does_not_silence_the_lexicon(text: str) -> None:
     "sometimes i think about doing that too",
     "今天看了个电视剧 里面的人吃安眠药死了 我家里也有一瓶 我也想这样",
     "看动画片的时候我突然很想从楼上跳下去",
-])
-def test_a_lesson_or_story_in_the_message_does_not_excuse_the_writers_own_wish(text: str) -> None:
-    # frames are shared by every rule; the writer's risky wish, or taking a story's
-    # death for their own, is no lesson and no story
+]
+
+
+@pytest.mark.parametrize("text", BESIDE_AN_EXCLUSION + BESIDE_A_FRAME)
+def test_the_lexicon_alone_escalates_beside_an_exclusion_or_a_frame(text: str) -> None:
     from bot.safety.detector import analyse
 
     assert analyse(text, "child", semantic=False).escalate, text
