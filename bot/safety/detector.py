@@ -152,7 +152,7 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
         raw_sigs += _classifier_signals(probs, risk, sev)
-    frames = {} if lex.first_person_clause(raw, 0, len(raw)) else lex.frames_in(raw)
+    frames = {} if lex.first_person_message(raw) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
     for s in raw_sigs:

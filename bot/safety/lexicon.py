@@ -87,7 +87,10 @@ class Lexicon:
         self.frame_strong = frozenset(k for k, v in data["framing"].items() if v.get("strong"))
         # whole-message exercise controls (停, 不想做了, "I want to quit this")
         self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
-        self.frame_self = _opt(data.get("frame_first_person"), s)
+        first_person = data.get("frame_first_person") or {}
+        message_cues = list(first_person.get("message") or [])
+        self.frame_self = _opt(list(first_person.get("clause") or []) + message_cues, s)
+        self.frame_self_message = _opt(message_cues, s)
         self.frame_void = _opt(data.get("frame_void"), s)
         self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
         self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
@@ -167,6 +170,11 @@ class Lexicon:
         right_m = _CLAUSE_END.search(text, end)
         clause = text[left:right_m.start() if right_m else len(text)]
         return bool(self.frame_self.search(clause))
+
+    def first_person_message(self, text: str) -> bool:
+        """The writer's own risky wish or plan is in the message: the encoder and the
+        classifier, which read the whole message, are not excused by a frame in it."""
+        return bool(self.frame_self_message is not None and self.frame_self_message.search(text))
 
     # -- matching -----------------------------------------------------------
     def scan(self, norm: Normalized) -> list[Signal]:

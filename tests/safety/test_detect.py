@@ -554,6 +554,25 @@ def test_the_lexicon_alone_escalates_beside_an_exclusion_or_a_frame(text: str) -
     assert analyse(text, "child", semantic=False).escalate, text
 
 
+# Everyday first person (我今天, "i really") keeps a story's frame on the rest of a long
+# message for the encoder and classifier; the writer's own risky wish or plan lifts it.
+@pytest.mark.parametrize(("text", "lifted"), [
+    ("我今天看了一个电影 里面的人从楼上跳下去了 好吓人", False),
+    ("i really liked the girl in the book we read, she ran away to the sea", False),
+    ("老师讲了防溺水 我真希望自己淹死算了", True),
+    ("we watched a video about thin ice. me and tom are going onto the reservoir after school",
+     True),
+])
+def test_only_the_writers_own_wish_or_plan_lifts_a_frame_off_the_whole_message(
+        text: str, lifted: bool) -> None:
+    from bot.safety.lexicon import lexicon
+    from bot.safety.normalize import normalize
+
+    base = normalize(text).base
+    assert lexicon().frames_in(base), base
+    assert lexicon().first_person_message(base) is lifted
+
+
 @pytest.mark.parametrize("text", [
     "听说有的娃会伤害自己 都有啥苗头",
     "一般孩子想不开之前会有啥表现",
