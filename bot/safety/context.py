@@ -8,10 +8,11 @@ escalated keeps the conversation escalated.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .detector import combine
-from .types import NONE, Detection, Signal
+from .types import NONE, SEVERITY_RANK, Detection, Signal
 
 WINDOW = 5          # user messages considered
 DECAY = 0.85        # weight per turn of age
@@ -35,12 +36,23 @@ def assess_conversation(detections: Sequence[Detection | dict | None],
             # stored CLI dicts carry no signals: keep their decision
             pooled.append(Signal(det.category, det.severity or "medium", 1.0,
                                  f"context[-{age}]:escalated", "context"))
-    result = combine(pooled)
+    result = _turn_severity(combine(pooled), recent)
     flagged = [d for d in recent if d.escalate]
     if result.escalate or not flagged:
         return _mark(result, n, recent)
     # an escalated turn can be diluted by decay; it still stands
     return max(flagged, key=lambda d: d.score)
+
+
+def _turn_severity(result: Detection, recent: list[Detection]) -> Detection:
+    """A turn's own severity in the winning category stands: pooled signals do not carry
+    what the detector read off the whole message (an imminent cue such as 现在在桥上)."""
+    if not result.escalate:
+        return result
+    own = [d.severity for d in recent
+           if d.escalate and d.category == result.category and d.severity]
+    top = max([result.severity or "medium", *own], key=lambda v: SEVERITY_RANK.get(v, 0))
+    return result if top == result.severity else replace(result, severity=top)
 
 
 def _mark(result: Detection, n: int, recent: list[Detection]) -> Detection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Iterable
 
 import numpy as np
@@ -185,7 +186,19 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True,
         sem_text = _semantic_text(norm.base, lex)
         if len(sem_text) >= 2:
             sigs += _model_signals(sem_text, lex, norm.base, negated, classifier)
-    return combine(sigs)
+    return _imminent(combine(sigs), lex, norm.base)
+
+
+def _imminent(result: Detection, lex: _lexicon.Lexicon, text: str) -> Detection:
+    """A disclosure under way or set for tonight is imminent whichever layer carried it:
+    the worker's acknowledgement window is then minutes, not half an hour."""
+    if not result.escalate or result.severity == "imminent":
+        return result
+    cue = lex.imminent_cue(text)
+    if cue is None:
+        return result
+    evidence = [*result.evidence[:MAX_EVIDENCE - 1], f"imminent:{cue.strip()[:24]}"]
+    return replace(result, severity="imminent", evidence=evidence)
 
 
 def detect(text: str, role: str | None = None) -> Detection:

@@ -95,6 +95,7 @@ class Lexicon:
         self.neg_zh = re.compile(_expand(data["negation"]["zh"], s) + "$")
         self.neg_en = re.compile(_expand(data["negation"]["en"], s) + "$")
         self.now = _opt(data["now"], s)
+        self.imminent = _opt(data.get("imminent"), s)
         self.semantic_damp = {c: _opt(v, s) for c, v in (data.get("semantic_damp") or {}).items()}
         self.rules = [self._rule(r) for r in data["rules"]]
         self.literal_index = LiteralIndex(
@@ -170,6 +171,11 @@ class Lexicon:
         right_m = _CLAUSE_END.search(text, end)
         clause = text[left:right_m.start() if right_m else len(text)]
         return bool(self.frame_self.search(clause))
+
+    def imminent_cue(self, text: str) -> str | None:
+        """What in the text says the disclosure is under way or set for tonight."""
+        m = self.imminent.search(text) if self.imminent is not None else None
+        return m.group(0) if m else None
 
     def first_person_message(self, text: str) -> bool:
         """The writer's own risky wish or plan is in the message: the encoder and the

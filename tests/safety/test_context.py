@@ -67,3 +67,11 @@ def test_pure():
     # (我是个累赘, perceived burdensomeness, escalates on its own since round 9)
     ds = turns("没人在乎我", "都是我的错", "反正没人在乎我")
     assert assess_conversation(ds) == assess_conversation(tuple(ds))
+
+
+def test_a_turns_own_severity_stands_in_the_conversation():
+    # the imminent cue is read off the whole message, not carried by any one signal
+    ds = turns("我好难受", "我现在在村头那个桥上 水好深 跟你说声再见吧")
+    assert ds[-1].severity == "imminent"
+    c = assess_conversation(ds)
+    assert c.escalate and c.category == ds[-1].category and c.severity == "imminent"

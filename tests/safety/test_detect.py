@@ -252,7 +252,11 @@ ESCALATE = [
 
 IMMINENT = ["我已经吃了一瓶药", "I'm on the roof now", "我刚喝了农药", "家里着火了",
             "我弟掉池塘里了", "今晚等奶奶睡了我就喝农药",
-            "想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着", "弟弟玩鞭炮把手炸伤了 流了好多血"]
+            "想爸爸想得睡不着 麻绳我已经准备好了 等今晚大家睡着", "弟弟玩鞭炮把手炸伤了 流了好多血",
+            # no rule names it; the message says the disclosure is under way or set for tonight
+            "我现在在村头那个桥上 水好深 跟你说声再见吧",
+            "im leaving tonight. packed my bag and took my savings, going to find my dad",
+            "这次划深了 一直流血止不住 不敢跟奶奶说"]
 
 NOT_ESCALATE = [
     "笑死", "累死了", "热死了", "饿死了", "困死了", "作业多得要死", "我想死你了",
