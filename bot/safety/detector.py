@@ -153,6 +153,8 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
         raw_sigs += _classifier_signals(probs, risk, sev)
+    if "self_harm" in negated:  # "I'm not going to hurt myself" denies suicide too
+        negated = negated | {"suicide"}
     frames = {} if lex.first_person_message(raw) else lex.frames_in(raw)
     control = lex.is_control(raw)
     out = []
