@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from .detector import combine
-from .types import NONE, SEVERITY_RANK, Detection, Signal
+from .types import NONE, Detection, Signal, most_severe
 
 WINDOW = 5          # user messages considered
 DECAY = 0.85        # weight per turn of age
@@ -51,7 +51,7 @@ def _turn_severity(result: Detection, recent: list[Detection]) -> Detection:
         return result
     own = [d.severity for d in recent
            if d.escalate and d.category == result.category and d.severity]
-    top = max([result.severity or "medium", *own], key=lambda v: SEVERITY_RANK.get(v, 0))
+    top = most_severe([result.severity or "medium", *own])
     return result if top == result.severity else replace(result, severity=top)
 
 

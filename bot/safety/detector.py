@@ -14,7 +14,7 @@ from . import classifier as _classifier
 from . import lexicon as _lexicon
 from . import semantic as _semantic
 from .normalize import normalize
-from .types import CATEGORY_PRIORITY, NONE, SEVERITY_RANK, THRESHOLD, Detection, Signal
+from .types import CATEGORY_PRIORITY, NONE, SEVERITY_RANK, THRESHOLD, Detection, Signal, most_severe
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _category_severity(sigs: list[Signal]) -> str:
     decide when they fired (an encoder neighbour's severity is only a guess)."""
     precise = [s for s in sigs if s.source not in _IMPRECISE and s.score >= _SEVERITY_FLOOR]
     pool = precise or [s for s in sigs if s.score >= _SEVERITY_FLOOR] or sigs
-    return max((s.severity for s in pool), key=lambda v: SEVERITY_RANK.get(v, 0))
+    return most_severe(s.severity for s in pool)
 
 
 def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detection:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 CATEGORIES: tuple[str, ...] = (
     "suicide", "self_harm", "abuse", "sexual_abuse",
@@ -13,6 +13,12 @@ SEVERITIES: tuple[str, ...] = ("imminent", "high", "medium")
 SOURCES: tuple[str, ...] = ("lexicon", "pattern", "semantic", "classifier", "context")
 
 SEVERITY_RANK = {"medium": 1, "high": 2, "imminent": 3}
+
+
+def most_severe(severities: Iterable[str]) -> str:
+    """The most urgent of some severities (an unknown one ranks lowest)."""
+    return max(severities, key=lambda v: SEVERITY_RANK.get(v, 0))
+
 # On a severity tie the category a worker must act on first wins.
 CATEGORY_PRIORITY = {
     c: i for i, c in enumerate((
