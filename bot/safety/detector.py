@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 6
 _MASKED = re.compile("□+")
+_HAN = re.compile("[\u4e00-\u9fff]")
 # a signal this weak does not lift the category's severity
 _SEVERITY_FLOOR = 0.3
 # the model layers guess; the lexicon's severity and category win when it fired
@@ -43,6 +44,12 @@ CLF_SEGMENTS = True
 # ("I thought I was going to die", 梦到爷爷) reads as risk out of its context
 LONG_CHARS = 80
 T_RISK_SEGMENT = 0.0
+# ... and, in a long message of PAIR_MIN_SENTENCES or more, only when it is still risky
+# (>= T_RISK_PAIR) read together with the sentence before or after it: "the water would
+# be like concrete from that high" after an action movie is not, "I gave him my games, I
+# won't need them" after a day of minecraft still is
+T_RISK_PAIR = 0.3
+PAIR_MIN_SENTENCES = 4
 # under a story/game/lesson/guidance frame the classifier speaks only when this sure
 T_RISK_FRAMED = 0.80
 # an everyday cue (按时吃药, 不小心, 再…就打) anywhere in a message damps the model
@@ -122,21 +129,49 @@ def _classifier_signals(probs: np.ndarray, risk: float,
                    f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier")]
 
 
-def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray) -> np.ndarray:
+def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray,
+                      settled: bool = False) -> np.ndarray:
     """The whole message's probabilities, or a sentence's when that one is riskier
-    (a disclosure after small talk)."""
+    (a disclosure after small talk). `settled` (the lexicon already escalates) skips
+    the neighbour check: it costs an encoder call and could not change the decision."""
     probs = clf.probs(segs[0], emb[0])
-    if CLF_SEGMENTS:
-        floor = T_RISK_SEGMENT if len(segs[0]) >= LONG_CHARS else 0.0
-        for seg, e in zip(segs[1:], emb[1:], strict=False):
-            p = clf.probs(seg, e)
-            if p[0] < probs[0] and 1.0 - p[0] >= floor:
-                probs = p
-    return probs
+    if not CLF_SEGMENTS:
+        return probs
+    long = len(segs[0]) >= LONG_CHARS
+    floor = T_RISK_SEGMENT if long else 0.0
+    sentences = segs[1:]
+    read = (clf.probs(s, e) for s, e in zip(sentences, emb[1:], strict=False))
+    risky = [(p, i) for i, p in enumerate(read) if p[0] < probs[0] and 1.0 - p[0] >= floor]
+    # the whole message at alarm level escalates anyway; a sentence cannot change that
+    alarm = min(T_RISK_HIGH, T_RISK_HIGH_URGENT)
+    if (risky and long and not settled and T_RISK_PAIR > 0 and 1.0 - probs[0] < alarm
+            and len(sentences) >= PAIR_MIN_SENTENCES):
+        checked = [i for p, i in risky if 1.0 - p[0] >= T_RISK_HINT]
+        pair_risk = _pair_risks(clf, sentences, checked)
+        risky = [(p, i) for p, i in risky if pair_risk.get(i, 1.0) >= T_RISK_PAIR]
+    return min((p for p, _ in risky), key=lambda p: p[0], default=probs)
+
+
+def _pair_risks(clf: _classifier.Model, sentences: list[str],
+                which: list[int]) -> dict[int, float]:
+    """The classifier's risk for each sentence in `which` read with its neighbour before
+    or after it (the riskier pair), all pairs encoded in one call."""
+    pairs: dict[int, str] = {}  # pair j = sentences j and j + 1
+    for i in which:
+        for j in (i - 1, i):
+            if 0 <= j < len(sentences) - 1:
+                sep = "，" if _HAN.search(sentences[j + 1]) else ", "
+                pairs[j] = sep.join(sentences[j:j + 2])
+    if not pairs:
+        return {}
+    embs = _semantic.model().encode(list(pairs.values()))
+    risk = {j: 1.0 - float(clf.probs(text, e)[0])
+            for (j, text), e in zip(pairs.items(), embs, strict=True)}
+    return {i: max(risk.get(i - 1, 0.0), risk.get(i, 0.0)) for i in which}
 
 
 def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[str],
-                   use_classifier: bool = True) -> list[Signal]:
+                   use_classifier: bool = True, settled: bool = False) -> list[Signal]:
     """Encoder and classifier signals, damped like the lexicon's (frames, negation,
     exercise controls, implausibility cues), and encoder matches the classifier does
     not support damped to hints."""
@@ -147,7 +182,7 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     matches = _semantic.nearest(segs, emb)
     raw_sigs = _semantic.signals(segs, matches=matches)
     clf = _classifier.model() if use_classifier else None
-    probs = _classifier_probs(clf, segs, emb) if clf is not None else None
+    probs = _classifier_probs(clf, segs, emb, settled) if clf is not None else None
     risk = 1.0 - float(probs[0]) if probs is not None else 0.0
     if probs is not None:
         # a neighbour's severity only when it is a real neighbour; else the usual high
@@ -187,7 +222,8 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True,
     if semantic:
         sem_text = _semantic_text(norm.base, lex)
         if len(sem_text) >= 2:
-            sigs += _model_signals(sem_text, lex, norm.base, negated, classifier)
+            settled = combine(sigs).escalate
+            sigs += _model_signals(sem_text, lex, norm.base, negated, classifier, settled)
     return _imminent(combine(sigs), lex, norm.base)
 
 
