@@ -49,7 +49,7 @@ T_RISK_SEGMENT = 0.0
 # be like concrete from that high" after an action movie is not, "I gave him my games, I
 # won't need them" after a day of minecraft still is
 T_RISK_PAIR = 0.3
-PAIR_MIN_SENTENCES = 4
+PAIR_MIN_SENTENCES = 3
 # under a story/game/lesson/guidance frame the classifier speaks only when this sure
 T_RISK_FRAMED = 0.80
 # an everyday cue (按时吃药, 不小心, 再…就打) anywhere in a message damps the model
