@@ -10,6 +10,8 @@ from typing import Iterable
 
 import numpy as np
 
+from bot.nlu.text import CJK_RE
+
 from . import classifier as _classifier
 from . import lexicon as _lexicon
 from . import semantic as _semantic
@@ -20,7 +22,6 @@ log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 6
 _MASKED = re.compile("□+")
-_HAN = re.compile("[\u4e00-\u9fff]")
 # a signal this weak does not lift the category's severity
 _SEVERITY_FLOOR = 0.3
 # the model layers guess; the lexicon's severity and category win when it fired
@@ -160,7 +161,7 @@ def _pair_risks(clf: _classifier.Model, sentences: list[str],
     for i in which:
         for j in (i - 1, i):
             if 0 <= j < len(sentences) - 1:
-                sep = "，" if _HAN.search(sentences[j + 1]) else ", "
+                sep = "，" if CJK_RE.search(sentences[j + 1]) else ", "
                 pairs[j] = sep.join(sentences[j:j + 2])
     if not pairs:
         return {}
