@@ -7,7 +7,6 @@ Keys derived from the event make both paths safe to run on the same message.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
@@ -17,15 +16,16 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.alerts.timing import ack_deadline
 from bot.core.risk_state import ConversationRisk, assess, risk_of
-from bot.db.models import Case, CaseEvent, Person, utcnow
+from bot.db.models import OPEN_STATUSES, Case, CaseEvent, Person, utcnow
+from bot.safety.categories import mandatory_report
+from bot.safety.types import SEVERITY_RANK
 
 logger = logging.getLogger(__name__)
 
-SEVERITY_RANK = {"medium": 1, "high": 2, "imminent": 3}
 CONTEXT_TURNS = 5
 CONTEXT_EVENTS = 12
-OPEN_STATUSES = ("open", "acknowledged")
 
 
 @dataclass(frozen=True)
@@ -40,20 +40,6 @@ class Profile:
 def event_key(sender_id: str, event: UserUttered) -> str:
     return f"{sender_id}:{event.timestamp!r}"
 
-
-def _mandatory(category: Optional[str]) -> bool:
-    try:
-        from bot.safety.categories import requires_mandatory_report
-
-        return bool(category and requires_mandatory_report(category))
-    except ImportError:
-        return category in {"suicide", "self_harm", "abuse", "sexual_abuse", "neglect"}
-
-
-def _deadline(severity: Optional[str]) -> dt.timedelta:
-    from bot.alerts.timing import ack_deadline
-
-    return ack_deadline(severity or "high")
 
 
 def _person(session: Session, sender_id: str, profile: Profile) -> Person:
@@ -112,7 +98,7 @@ def _open_case(
         category=risk.category,
         severity=risk.severity or "high",
         status="open",
-        mandatory_report=_mandatory(risk.category),
+        mandatory_report=mandatory_report(risk.category),
         source_key=event_key(sender_id, message),
         summary=message.text[:4000],
         context=context,
@@ -121,7 +107,7 @@ def _open_case(
             "from_context": risk.from_context,
             "risk": risk_of(message),
         },
-        notify_due_at=now + _deadline(risk.severity),
+        notify_due_at=now + ack_deadline(risk.severity),
         created_at=now,
     )
     session.add(case)
@@ -160,9 +146,9 @@ def _append(
         # Worse than what the worker was told: raise the case and alert again.
         case.severity = risk.severity
         case.category = risk.category or case.category
-        case.mandatory_report = case.mandatory_report or _mandatory(risk.category)
+        case.mandatory_report = case.mandatory_report or mandatory_report(risk.category)
         case.escalation_level = 0
-        case.notify_due_at = utcnow() + _deadline(risk.severity)
+        case.notify_due_at = utcnow() + ack_deadline(risk.severity)
         session.flush()
         from bot.alerts.outbox import enqueue_case_alert
 

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import logging
 import os
 import random
-from collections.abc import Mapping
-from functools import lru_cache
 
-log = logging.getLogger(__name__)
-
-# Issue 3: re-notify when not acknowledged within the severity's time.
-DEFAULT_ACK_DEADLINES = {
-    "imminent": dt.timedelta(minutes=5),
-    "high": dt.timedelta(minutes=30),
-    "medium": dt.timedelta(hours=24),
-}
-UNKNOWN_SEVERITY = "high"  # a case without a known severity is treated as high, never as medium
-# bot.safety.categories (owned by the safety engineer) is the source of truth when present:
-# a function severity -> seconds, else a mapping; our table above is the fallback.
-SAFETY_DEADLINE_FUNCTIONS = ("renotify_seconds", "ack_deadline_seconds")
-SAFETY_DEADLINE_NAMES = ("RENOTIFY_SECONDS", "ACK_DEADLINES")
+from bot.safety.categories import renotify_seconds
 
 MAX_LEVEL = 3  # 0 alert, 1 re-notify, 2 supervisor, 3 supervisors + admins, then stop
 
@@ -34,50 +18,10 @@ def _float_env(name: str, default: float) -> float:
         return default
 
 
-def _as_timedelta(value: object) -> dt.timedelta:
-    if isinstance(value, dt.timedelta):
-        return value
-    return dt.timedelta(seconds=float(value))  # type: ignore[arg-type]
-
-
-@lru_cache(maxsize=1)  # one import attempt per process, even when it fails
-def _categories() -> object | None:
-    try:
-        return importlib.import_module("bot.safety.categories")
-    except Exception:  # noqa: BLE001 - a broken sibling package must never stop alerting
-        return None
-
-
-def _safety_deadline(severity: str) -> dt.timedelta | None:
-    categories = _categories()
-    for name in SAFETY_DEADLINE_FUNCTIONS:
-        function = getattr(categories, name, None)
-        if callable(function):
-            try:
-                return _as_timedelta(function(severity))
-            except Exception:  # noqa: BLE001 - unknown severity or bad value: use our table
-                return None
-    table = _safety_deadlines()
-    return table.get(severity) if table else None
-
-
-def _safety_deadlines() -> dict[str, dt.timedelta] | None:
-    categories = _categories()
-    for name in SAFETY_DEADLINE_NAMES:
-        value = getattr(categories, name, None)
-        if isinstance(value, Mapping):
-            try:
-                return {str(k): _as_timedelta(v) for k, v in value.items()}
-            except (TypeError, ValueError):
-                log.warning("bot.safety.categories.%s is not severity -> seconds", name)
-    return None
-
-
 def ack_deadline(severity: str | None) -> dt.timedelta:
     """Time a worker has to acknowledge, scaled by PEIBAN_RENOTIFY_SCALE (tests: 0.001)."""
-    severity = severity if severity in DEFAULT_ACK_DEADLINES else UNKNOWN_SEVERITY
-    base = _safety_deadline(severity) or DEFAULT_ACK_DEADLINES[severity]
-    return base * _float_env("PEIBAN_RENOTIFY_SCALE", 1.0)
+    scale = _float_env("PEIBAN_RENOTIFY_SCALE", 1.0)
+    return dt.timedelta(seconds=renotify_seconds(severity) * scale)
 
 
 def poll_interval() -> float:

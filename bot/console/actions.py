@@ -7,31 +7,25 @@ Audit details hold no free text: the audit log is not encrypted, notes are.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import enqueue_case_alert
+from bot.alerts.timing import ack_deadline
 from bot.console.access import Viewer
 from bot.db import audit
 from bot.db.models import Case, CaseEvent, Worker, utcnow
 
 log = logging.getLogger(__name__)
 
-SEVERITIES = ("imminent", "high", "medium")
 CONTACT_WITH = ("child", "guardian", "parent", "school", "police", "medical", "other")
 CONTACT_HOW = ("phone", "in_person", "video", "message")
 OUTCOMES = (
     "safe_no_further_action", "referred_police", "referred_medical", "referred_services",
     "ongoing_support", "false_alarm", "other",
 )
-# Same as bot.alerts.timing.DEFAULT_ACK_DEADLINES; used only if that module is missing.
-_FALLBACK_DEADLINES = {
-    "imminent": dt.timedelta(minutes=5), "high": dt.timedelta(minutes=30),
-    "medium": dt.timedelta(hours=24),
-}
-
 
 class ActionRefused(Exception):
     """The action does not apply to the case as it is now (e.g. resolving twice)."""
@@ -109,19 +103,13 @@ def change_severity(session: Session, viewer: Viewer, case: Case, severity: str,
     case.severity = severity
     if case.status == "open":
         # Raising the severity of an unacknowledged case must bring re-notification forward.
-        due = utcnow() + _deadline(severity)
+        due = utcnow() + ack_deadline(severity)
         if case.notify_due_at is None or due < case.notify_due_at:
             case.notify_due_at = due
     _event(session, case, viewer, "severity", text=reason, data={"from": old, "to": severity})
     _audit(session, viewer, "severity_case", case, {"from": old, "to": severity})
 
 
-def _deadline(severity: str) -> dt.timedelta:
-    try:
-        timing = importlib.import_module("bot.alerts.timing")
-        return timing.ack_deadline(severity)
-    except (ImportError, AttributeError):
-        return _FALLBACK_DEADLINES[severity]
 
 
 def reassign(session: Session, viewer: Viewer, case: Case, target: Worker, reason: str) -> None:
@@ -138,13 +126,8 @@ def reassign(session: Session, viewer: Viewer, case: Case, target: Worker, reaso
 
 def _alert_new_worker(session: Session, case: Case) -> None:
     """Tell the new worker on Telegram through the outbox (deduplicated per recipient)."""
-    try:
-        outbox = importlib.import_module("bot.alerts.outbox")
-    except ImportError:
-        return
-    enqueue = getattr(outbox, "enqueue_case_alert", None)
-    if enqueue is not None and case.kind == "risk":
-        enqueue(session, case, "alert", 0)
+    if case.kind == "risk":
+        enqueue_case_alert(session, case, "alert", 0)
 
 
 def resolve(session: Session, viewer: Viewer, case: Case, outcome: str, text: str,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Case, CaseEvent, Person, Worker, WorkerAssignment, utcnow
 from bot.db.session import dispose_all, session_scope
+from bot.safety.types import CATEGORIES, SEVERITIES
 
 CASES = 10_000
 CHILDREN = 2_000
@@ -34,9 +35,6 @@ REQUESTS = 200
 BAR_P95_MS = 100.0
 PASSWORD = "bench-lantern-orchard-7"
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
-SEVERITIES = ("imminent", "high", "medium")
-CATEGORIES = ("suicide", "self_harm", "abuse", "sexual_abuse", "neglect", "bullying", "danger",
-              "runaway")
 MESSAGES = ("我不想活了", "爸爸又打我了", "没人给我做饭，两天没吃东西", "有人在网上要我的照片",
             "我想离家出走", "同学天天找我要钱", "爷爷叫不醒了", "我用刀划了手")
 

@@ -16,7 +16,7 @@ from bot.console.access import Viewer, viewer_for
 from bot.console.fmt import Formatter
 from bot.console.i18n import request_lang, translator
 from bot.console.security import csrf_token
-from bot.db.models import Worker
+from bot.db.models import CASE_KINDS, Worker
 from bot.db.session import session_scope
 
 TEXT_MAX = 4000
@@ -57,7 +57,7 @@ async def base_context(request: web.Request, *, with_counts: bool = True,
         "me": worker,
         "path_qs": request.path_qs,
         "flash": session.pop("flash", None),
-        "counts": dict.fromkeys(queries.KINDS, 0),
+        "counts": dict.fromkeys(CASE_KINDS, 0),
     }
     if counts is not None:
         context["counts"] = counts

@@ -14,6 +14,8 @@ from sqlalchemy.sql import Select
 
 from bot.console.access import Viewer, case_filter, child_filter
 from bot.db.models import (
+    CASE_KINDS,
+    OPEN_STATUSES,
     Case,
     CaseEvent,
     CheckIn,
@@ -25,9 +27,6 @@ from bot.db.models import (
     utcnow,
 )
 
-SEVERITIES = ("imminent", "high", "medium")
-KINDS = ("risk", "concern", "watch")
-OPEN_STATUSES = ("open", "acknowledged")
 PER_PAGE = 50
 MESSAGE_KINDS = ("message",)
 CHART_DAYS = 180
@@ -134,11 +133,11 @@ def open_stats(session: Session, viewer: Viewer) -> tuple[dict[str, int], dict[s
     query = _visible(
         select(Case.kind, func.count(), func.max(Case.id))
         # kind IN (…) too, so SQLite counts from ix_cases_kind_status alone.
-        .where(Case.kind.in_(KINDS), Case.status.in_(OPEN_STATUSES))
+        .where(Case.kind.in_(CASE_KINDS), Case.status.in_(OPEN_STATUSES))
         .group_by(Case.kind),
         viewer,
     )
-    counts, latest = dict.fromkeys(KINDS, 0), dict.fromkeys(KINDS, 0)
+    counts, latest = dict.fromkeys(CASE_KINDS, 0), dict.fromkeys(CASE_KINDS, 0)
     for kind, n, newest in session.execute(query):
         counts[kind], latest[kind] = n, newest or 0
     return counts, latest

@@ -33,8 +33,9 @@ from bot.console.pages import (
 )
 from bot.console.security import safe_next
 from bot.db import audit
-from bot.db.models import Case, Worker
+from bot.db.models import CASE_KINDS, Case, Worker
 from bot.db.session import session_scope
+from bot.safety.types import SEVERITIES
 from bot.staff import linking
 
 QUEUE_PATHS = {"risk": "/cases", "concern": "/concerns", "watch": "/watch"}
@@ -86,7 +87,7 @@ def queue_handler(kind: str) -> Callable:
 async def events(request: web.Request) -> web.StreamResponse:
     """JSON poll for the queue pages: new case ids and, when the page changed, its rows."""
     kind = request.query.get("kind", "risk")
-    if kind not in queries.KINDS:
+    if kind not in CASE_KINDS:
         raise UserError(400, "error_bad_choice", field="kind")
     since_raw = request.query.get("since", "0")
     if not since_raw.isdigit() or len(since_raw) > 18:
@@ -132,7 +133,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         audit.record(db, viewer.actor, "view_case", "case", case.id)
     return await render(request, "case.html", {
         "v": view, "c": view.case, "nav": view.case.kind, "targets": targets, "names": view.names,
-        "severities": actions.SEVERITIES, "outcomes": actions.OUTCOMES,
+        "severities": SEVERITIES, "outcomes": actions.OUTCOMES,
         "contact_with": actions.CONTACT_WITH, "contact_how": actions.CONTACT_HOW,
         "today": (dt.datetime.utcnow() + BEIJING).date().isoformat(),
     }, counts=counts)
@@ -169,7 +170,7 @@ def _do_visit(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> 
 
 
 def _do_severity(db: Session, viewer: Viewer, case: Case, form: MultiDictProxy) -> str:
-    severity = choice_field(form, "severity", actions.SEVERITIES)
+    severity = choice_field(form, "severity", SEVERITIES)
     actions.change_severity(db, viewer, case, severity, text_field(form, "reason"))
     return "done_severity"
 

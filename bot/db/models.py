@@ -212,6 +212,7 @@ class ExerciseRun(Base):
 
 CASE_KINDS = ("risk", "concern", "watch")
 CASE_STATUSES = ("open", "acknowledged", "resolved")
+OPEN_STATUSES = CASE_STATUSES[:2]  # a human has not closed it yet
 
 
 class Case(Base):

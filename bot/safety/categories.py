@@ -39,8 +39,8 @@ CATEGORY_INFO: dict[str, CategoryInfo] = {
     "self_harm": CategoryInfo("self_harm", "自伤", "self-harm", "12356", "120", True),
     "abuse": CategoryInfo("abuse", "家庭暴力/虐待", "abuse", "110", "12355", True),
     "sexual_abuse": CategoryInfo("sexual_abuse", "性侵害", "sexual abuse", "110", "12355", True),
-    # Only serious neglect is reportable; the worker judges "serious" (see
-    # `mandatory_report`): we mark every neglect case so the prompt is shown.
+    # Only serious neglect is reportable; the worker judges "serious": we mark every
+    # neglect case so the prompt is shown.
     "neglect": CategoryInfo("neglect", "监护缺失", "neglect", "12355", "110", True),
     "bullying": CategoryInfo("bullying", "校园欺凌", "bullying", "110", "12355", False),
     "danger": CategoryInfo("danger", "紧急危险", "immediate danger", "110", "120", False),
@@ -65,18 +65,18 @@ def info(category: str) -> CategoryInfo:
     return CATEGORY_INFO[category]
 
 
-def mandatory_report(category: str | None, severity: str | None = None) -> bool:
-    """True when the 2020 mandatory-reporting rule applies to this case."""
-    if category not in CATEGORY_INFO:
-        return False
-    if category == "neglect":
-        # "serious" neglect: we count high/imminent; medium still shows a prompt upstream
-        return severity in ("imminent", "high")
-    return CATEGORY_INFO[category].mandatory_report
+def mandatory_report(category: str | None) -> bool:
+    """True when the category is covered by the 2020 mandatory-reporting rule: the case
+    is marked so the worker is prompted to report to police (for neglect the worker
+    judges whether it is serious)."""
+    info = CATEGORY_INFO.get(category or "")
+    return bool(info and info.mandatory_report)
 
 
 def renotify_seconds(severity: str | None) -> int:
-    return RENOTIFY_SECONDS.get(severity or "medium", RENOTIFY_SECONDS["medium"])
+    """Seconds a worker has to acknowledge; a case without a known severity counts as
+    high, never as medium."""
+    return RENOTIFY_SECONDS.get(severity or "", RENOTIFY_SECONDS["high"])
 
 
 def hotlines(detection: "Detection") -> tuple[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.db import audit
 from bot.db.models import Case, CaseEvent, CheckIn, ExerciseRun, Outbox, Worker, utcnow
 from bot.db.session import session_scope
+from bot.safety.types import SEVERITIES
 from tests.console.conftest import World, audit_rows, login, make_case, make_child, make_worker
 
 ROW_RE = re.compile(r'data-case-id="(\d+)"')
@@ -341,7 +342,7 @@ def test_catalogue_complete(lang: str) -> None:
     for text in sources:
         used |= set(re.findall(r"\bt\('([a-z0-9_]+)'", text))
         used |= set(re.findall(r'"((?:error|done|login)_[a-z0-9_]+)"', text))
-    families = {f"severity_{s}" for s in (*actions.SEVERITIES, "none")}
+    families = {f"severity_{s}" for s in (*SEVERITIES, "none")}
     families |= {f"outcome_{o}" for o in actions.OUTCOMES}
     families |= {f"with_{w}" for w in actions.CONTACT_WITH}
     families |= {f"how_{h}" for h in actions.CONTACT_HOW}

@@ -2,6 +2,9 @@
 
 import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,11 +65,11 @@ def test_negative_shape():
 
 def test_category_metadata():
     assert set(cats.CATEGORY_INFO) == set(CATEGORIES)
-    for c in ("sexual_abuse", "abuse", "self_harm", "suicide"):
-        assert cats.mandatory_report(c, "medium")
-    assert cats.mandatory_report("neglect", "high")
-    assert not cats.mandatory_report("bullying", "high")
-    assert not cats.mandatory_report(None)
+    for c in ("sexual_abuse", "abuse", "self_harm", "suicide", "neglect"):
+        assert cats.mandatory_report(c)
+    for c in ("bullying", "danger", "runaway", None, "unknown"):
+        assert not cats.mandatory_report(c)
+    assert cats.renotify_seconds(None) == cats.renotify_seconds("high")
     assert cats.renotify_seconds("imminent") == 300
     assert cats.renotify_seconds("high") == 1800
     assert cats.renotify_seconds("medium") == 86400
@@ -86,3 +89,13 @@ def test_category_metadata():
 ])
 def test_hotline_for_detection(text, number):
     assert cats.hotlines(detect(text))[0] == number
+
+
+def test_console_and_alert_worker_do_not_load_the_detector():
+    """They use the safety package's tables only; the encoder and classifier (hundreds of
+    MB, seconds to load) stay in the Rasa server and the CLI."""
+    probe = ("import sys, bot.console.app, bot.alerts.worker; "
+             "print(sorted(m for m in ('bot.safety.detector', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[2])
+    assert out.stdout.strip() == "[]"
