@@ -410,7 +410,7 @@ class AlertWorker:
     async def _sweep_loop(self, stop: asyncio.Event) -> None:
         """Second footing of the safety path: bot.escalation.sweep(url) re-reads stored user
         events and opens any case the tracker store failed to record (idempotent by event key).
-        Runs beside delivery, never in its way; absent until the lead provides it."""
+        Runs beside delivery, never in its way; without Rasa installed there is no sweep."""
         sweep = await asyncio.to_thread(_sweep_function)
         if sweep is None:
             return

@@ -154,10 +154,8 @@ async def is_risky(text: str) -> bool:
 
 
 def _escalates(text: str) -> bool:
-    try:
-        from bot.safety import detect
-    except ImportError:
-        return False
+    from bot.safety import detect  # loads the detector on first use
+
     try:
         return bool(detect(text, None).escalate)
     except Exception:

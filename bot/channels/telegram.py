@@ -42,9 +42,11 @@ from sanic.response import HTTPResponse
 from telegram import Message, Update
 from telegram.error import TelegramError
 
+from bot.alerts.ack import handle_telegram_callback
 from bot.channels import telegram_out as out
 from bot.channels.flood import FloodGate, KeyedLocks, RecentSet, Verdict, is_risky
 from bot.channels.texts import language_from_code, language_of_text, text
+from bot.staff.linking import redeem_telegram_code
 
 logger = logging.getLogger(__name__)
 
@@ -441,12 +443,6 @@ class TelegramInput(InputChannel):
 
     # ---------------------------------------------------------------- workers' commands
     async def _on_ack(self, inbound: Inbound, data: str) -> None:
-        try:
-            from bot.alerts.ack import handle_telegram_callback
-        except ImportError:
-            logger.error("telegram: bot.alerts.ack is not available; ack not recorded")
-            await self._answer(inbound, text("feature.unavailable", self._language(inbound)))
-            return
         reply = await _in_db_session(handle_telegram_callback, inbound.chat_id, data)
         reply = reply or text("feature.unavailable", self._language(inbound))
         await self._answer(inbound, reply)
@@ -457,12 +453,6 @@ class TelegramInput(InputChannel):
         """`/link CODE` from a social worker; the code never reaches Rasa's tracker."""
         if not code:
             await self._say(inbound, "link.usage")
-            return
-        try:
-            from bot.staff.linking import redeem_telegram_code
-        except ImportError:
-            logger.error("telegram: bot.staff.linking is not available; /link refused")
-            await self._say(inbound, "feature.unavailable")
             return
         reply = await _in_db_session(redeem_telegram_code, code.split()[0], inbound.chat_id)
         await self._send(inbound, reply or text("feature.unavailable", self._language(inbound)))

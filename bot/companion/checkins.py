@@ -12,8 +12,9 @@ from typing import Iterable, Optional
 
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import enqueue_watch_note
 from bot.companion import content
-from bot.db.models import Case, CaseEvent, Person
+from bot.db.models import Case, Person
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +66,5 @@ def watch_reason(history: list[tuple[dt.datetime, int]],
 
 
 def raise_watch(session: Session, child: Person, reason: str) -> Case:
-    """A low-priority watch note for the child's social worker (alerts' outbox when present)."""
-    try:
-        from bot.alerts.outbox import enqueue_watch_note
-    except ImportError:  # the alerts package is optional for the companion
-        log.warning("bot.alerts.outbox unavailable; writing the watch case directly")
-        return _watch_case(session, child, reason)
+    """A low-priority watch note for the child's social worker, through the alerts' outbox."""
     return enqueue_watch_note(session, child, reason)
-
-
-def _watch_case(session: Session, child: Person, reason: str) -> Case:
-    case = Case(kind="watch", sender_id=child.sender_id, person_id=child.id,
-                child_id=child.id, status="open", summary=reason)
-    session.add(case)
-    session.flush()
-    session.add(CaseEvent(case_id=case.id, kind="watch", text=reason))
-    session.flush()
-    return case

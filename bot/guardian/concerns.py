@@ -15,6 +15,8 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import enqueue_case_alert
+from bot.alerts.routing import route_case
 from bot.db import audit
 from bot.db.models import Case, Person, Worker
 from bot.guardian import links
@@ -138,30 +140,8 @@ def choose_child(session: Session, reporter: Person, child_id: Optional[int]) ->
     return children[0] if len(children) == 1 else None
 
 
-def _route(session: Session, case: Case) -> Optional[Worker]:
-    try:
-        from bot.alerts.routing import route_case  # the alerts engineer's routing
-    except ImportError:
-        return _route_locally(session, case)
-    return route_case(session, case)
-
-
-def _route_locally(session: Session, case: Case) -> Optional[Worker]:
-    for person_id in (case.child_id, case.person_id):
-        if person_id is not None:
-            worker = links.assigned_worker(session, person_id)
-            if worker is not None:
-                return worker
-    return None
-
-
 def _alert(session: Session, case: Case) -> bool:
     """Queue the alert; a failure here must not lose the case itself (savepoint)."""
-    try:
-        from bot.alerts.outbox import enqueue_case_alert
-    except ImportError:
-        logger.warning("bot.alerts.outbox not available: concern case %s not alerted", case.id)
-        return False
     try:
         with session.begin_nested():
             enqueue_case_alert(session, case, kind="alert")
@@ -219,7 +199,7 @@ def file_concern(session: Session, report: ConcernReport, source_key: str) -> Fi
     )
     session.add(case)
     session.flush()
-    worker = _route(session, case)
+    worker = route_case(session, case)
     case.worker_id = worker.id if worker else None
     alerted = _alert(session, case)
     audit.record(session, f"person:{reporter.id}", "guardian_concern_filed", "case", case.id,

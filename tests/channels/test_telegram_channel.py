@@ -8,9 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import sys
 import time
-import types
 
 import pytest
 
@@ -332,8 +330,7 @@ async def test_ack_callbacks_go_to_the_alerts_handler(
         seen.append((session, chat_id, data))
         return "已确认接手个案 #5"
 
-    monkeypatch.setitem(sys.modules, "bot.alerts.ack",
-                        types.SimpleNamespace(handle_telegram_callback=handle))
+    monkeypatch.setattr("bot.channels.telegram.handle_telegram_callback", handle)
     monkeypatch.setattr("bot.db.session.session_scope", _fake_session_scope)
     async with ChannelServer() as srv:
         await srv.post(callback_update(900, "ack:5"))
@@ -341,16 +338,6 @@ async def test_ack_callbacks_go_to_the_alerts_handler(
     assert seen == [("SESSION", 900, "ack:5")]
     assert answer.params["text"] == "已确认接手个案 #5"
     assert srv.agent.handled == []
-
-
-async def test_ack_without_the_alerts_module_degrades(
-    telegram_env: FakeTelegram, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "bot.alerts.ack", None)  # import now raises ImportError
-    async with ChannelServer() as srv:
-        await srv.post(callback_update(901, "ack:5"))
-        answer = await telegram_env.wait_for("answerCallbackQuery")
-    assert answer.params["text"] == text("feature.unavailable", "zh")
 
 
 async def test_link_command_redeems_a_worker_code(
@@ -362,7 +349,7 @@ async def test_link_command_redeems_a_worker_code(
         seen.append((session, code, chat_id))
         return "已绑定 / linked"
 
-    monkeypatch.setattr("bot.staff.linking.redeem_telegram_code", redeem)
+    monkeypatch.setattr("bot.channels.telegram.redeem_telegram_code", redeem)
     monkeypatch.setattr("bot.db.session.session_scope", _fake_session_scope)
     async with ChannelServer() as srv:
         await srv.post(text_update(902, "/link ABCD-1234"))

@@ -150,12 +150,10 @@ def test_support_request_is_a_low_priority_concern(db_url: str) -> None:
 
 
 def test_an_alert_failure_does_not_lose_the_case(db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import bot.alerts.outbox as outbox
-
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(outbox, "enqueue_case_alert", broken)
+    monkeypatch.setattr(concerns, "enqueue_case_alert", broken)
     with session_scope(db_url) as s:
         f.worker(s, "duty", on_call=True, chat_id="9003")
         filed = file_concern(s, report(), "concern:tg:7001:8")
