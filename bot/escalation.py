@@ -16,6 +16,7 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.alerts.outbox import enqueue_case_alert
 from bot.alerts.timing import ack_deadline
 from bot.core.risk_state import ConversationRisk, assess, risk_of
 from bot.db.models import OPEN_STATUSES, Case, CaseEvent, Person, utcnow
@@ -120,8 +121,6 @@ def _open_case(
 
 
 def _alert(session: Session, case: Case) -> None:
-    from bot.alerts.outbox import enqueue_case_alert
-
     enqueue_case_alert(session, case)  # routes the case to its worker, in our transaction
 
 
@@ -150,8 +149,6 @@ def _append(
         case.escalation_level = 0
         case.notify_due_at = utcnow() + ack_deadline(risk.severity)
         session.flush()
-        from bot.alerts.outbox import enqueue_case_alert
-
         enqueue_case_alert(session, case, kind="upgrade")
     session.flush()
 

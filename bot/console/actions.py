@@ -110,8 +110,6 @@ def change_severity(session: Session, viewer: Viewer, case: Case, severity: str,
     _audit(session, viewer, "severity_case", case, {"from": old, "to": severity})
 
 
-
-
 def reassign(session: Session, viewer: Viewer, case: Case, target: Worker, reason: str) -> None:
     _require_open(case)
     if case.worker_id == target.id:
