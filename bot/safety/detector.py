@@ -45,6 +45,12 @@ CLF_SEGMENTS = True
 # ("I thought I was going to die", 梦到爷爷) reads as risk out of its context
 LONG_CHARS = 80
 T_RISK_SEGMENT = 0.0
+# ... and when the long message read whole is quiet (risk < T_WHOLE_QUIET), only at risk
+# >= T_RISK_SEGMENT_QUIET: a buried disclosure (对不起，我坚持不下去了 in a school diary) is
+# one sentence far riskier than its message; a diary whose one sentence merely leans
+# ("the old man next door might die soon") is not
+T_WHOLE_QUIET = 0.0
+T_RISK_SEGMENT_QUIET = 0.8
 # ... and, in a long message of PAIR_MIN_SENTENCES or more, only when it is still risky
 # (>= T_RISK_PAIR) read together with the sentence before or after it: "the water would
 # be like concrete from that high" after an action movie is not, "I gave him my games, I
@@ -140,6 +146,8 @@ def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray,
         return probs
     long = len(segs[0]) >= LONG_CHARS
     floor = T_RISK_SEGMENT if long else 0.0
+    if long and 1.0 - probs[0] < T_WHOLE_QUIET:
+        floor = max(floor, T_RISK_SEGMENT_QUIET)
     sentences = segs[1:]
     read = (clf.probs(s, e) for s, e in zip(sentences, emb[1:], strict=False))
     risky = [(p, i) for i, p in enumerate(read) if p[0] < probs[0] and 1.0 - p[0] >= floor]

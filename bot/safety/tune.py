@@ -142,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     decisions = _grid_scores(ex, fold, grid, args.folds, explain if args.explain else None)
     print("all dev rows and NLU examples, out of fold:")
     _report(ex, fold, decisions)
+    print(f"\nlong messages only ({detector.LONG_CHARS}+ characters):")
+    _report(ex, fold, decisions, {e.text for e in ex if len(e.text) >= detector.LONG_CHARS})
     if args.focus:
         from .eval import load
 
