@@ -49,7 +49,7 @@ T_RISK_SEGMENT = 0.0
 # >= T_RISK_SEGMENT_QUIET: a buried disclosure (对不起，我坚持不下去了 in a school diary) is
 # one sentence far riskier than its message; a diary whose one sentence merely leans
 # ("the old man next door might die soon") is not
-T_WHOLE_QUIET = 0.0
+T_WHOLE_QUIET = 0.2
 T_RISK_SEGMENT_QUIET = 0.8
 # ... and, in a long message of PAIR_MIN_SENTENCES or more, only when it is still risky
 # (>= T_RISK_PAIR) read together with the sentence before or after it: "the water would
@@ -120,12 +120,11 @@ def semantic_input(text: object) -> tuple[str, str]:
 
 
 def _damp(s: Signal, why: str) -> Signal:
-    return Signal(s.category, s.severity, s.score * _lexicon.FRAMED_FACTOR,
-                  f"{s.evidence} [{why}]", s.source)
+    return replace(s, score=s.score * _lexicon.FRAMED_FACTOR, evidence=f"{s.evidence} [{why}]")
 
 
-def _classifier_signals(probs: np.ndarray, risk: float,
-                        severity: dict[str, str]) -> list[Signal]:
+def _classifier_signals(probs: np.ndarray, risk: float, severity: dict[str, str],
+                        segment: int) -> list[Signal]:
     if risk < T_RISK_HINT:
         return []
     ci = 1 + int(np.argmax(probs[1:]))
@@ -133,17 +132,19 @@ def _classifier_signals(probs: np.ndarray, risk: float,
     high = T_RISK_HIGH_URGENT if cat in URGENT else T_RISK_HIGH
     score = SCORE_CLF_HIGH if risk >= high else SCORE_CLF_HINT
     return [Signal(cat, severity.get(cat, "high"), score,
-                   f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier")]
+                   f"classifier:{cat} {float(probs[ci]):.2f} risk {risk:.2f}", "classifier",
+                   segment)]
 
 
 def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray,
-                      settled: bool = False) -> np.ndarray:
+                      settled: bool = False) -> tuple[np.ndarray, int]:
     """The whole message's probabilities, or a sentence's when that one is riskier
-    (a disclosure after small talk). `settled` (the lexicon already escalates) skips
-    the neighbour check: it costs an encoder call and could not change the decision."""
+    (a disclosure after small talk), and which segment that is. `settled` (the lexicon
+    already escalates) skips the neighbour check: it costs an encoder call and could not
+    change the decision."""
     probs = clf.probs(segs[0], emb[0])
     if not CLF_SEGMENTS:
-        return probs
+        return probs, 0
     long = len(segs[0]) >= LONG_CHARS
     floor = T_RISK_SEGMENT if long else 0.0
     if long and 1.0 - probs[0] < T_WHOLE_QUIET:
@@ -158,7 +159,8 @@ def _classifier_probs(clf: _classifier.Model, segs: list[str], emb: np.ndarray,
         checked = [i for p, i in risky if 1.0 - p[0] >= T_RISK_HINT]
         pair_risk = _pair_risks(clf, sentences, checked)
         risky = [(p, i) for p, i in risky if pair_risk.get(i, 1.0) >= T_RISK_PAIR]
-    return min((p for p, _ in risky), key=lambda p: p[0], default=probs)
+    best = min(risky, key=lambda pi: pi[0][0], default=None)
+    return (probs, 0) if best is None else (best[0], best[1] + 1)
 
 
 def _pair_risks(clf: _classifier.Model, sentences: list[str],
@@ -179,6 +181,26 @@ def _pair_risks(clf: _classifier.Model, sentences: list[str],
     return {i: max(risk.get(i - 1, 0.0), risk.get(i, 0.0)) for i in which}
 
 
+class _SegmentFrames:
+    """The frames that reach each segment the model layers read. The whole message has
+    every frame in it; a sentence only those whose cue is in it or before it, as in the
+    lexicon: a game mentioned after 娃说不想活了 is another scene."""
+
+    def __init__(self, lex: _lexicon.Lexicon, raw: str, segs: list[str]):
+        self.lex, self.raw, self.segs = lex, raw, segs
+        self.cues = {} if lex.first_person_message(raw) else lex.frame_cues(raw)
+        self.memo: dict[int, dict[str, str]] = {0: lex.frames_reaching(self.cues, len(raw))}
+
+    def of(self, segment: int) -> dict[str, str]:
+        if segment not in self.memo:
+            # a sentence is found in the unmasked text unless masking changed it; then
+            # the whole message's frames
+            start = self.raw.find(self.segs[segment]) if self.cues else -1
+            self.memo[segment] = (self.memo[0] if start < 0 else self.lex.frames_reaching(
+                self.cues, start + len(self.segs[segment])))
+        return self.memo[segment]
+
+
 def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[str],
                    use_classifier: bool = True, settled: bool = False) -> list[Signal]:
     """Encoder and classifier signals, damped like the lexicon's (frames, negation,
@@ -191,19 +213,19 @@ def _model_signals(sem_text: str, lex: _lexicon.Lexicon, raw: str, negated: set[
     matches = _semantic.nearest(segs, emb)
     raw_sigs = _semantic.signals(segs, matches=matches)
     clf = _classifier.model() if use_classifier else None
-    probs = _classifier_probs(clf, segs, emb, settled) if clf is not None else None
+    probs, seg = _classifier_probs(clf, segs, emb, settled) if clf is not None else (None, 0)
     risk = 1.0 - float(probs[0]) if probs is not None else 0.0
     if probs is not None:
         # a neighbour's severity only when it is a real neighbour; else the usual high
         sev = {m.category: m.severity for m in matches if m.similarity >= _semantic.T_HINT}
-        raw_sigs += _classifier_signals(probs, risk, sev)
+        raw_sigs += _classifier_signals(probs, risk, sev, seg)
     if "self_harm" in negated:  # "I'm not going to hurt myself" denies suicide too
         negated = negated | {"suicide"}
-    frames = {} if lex.first_person_message(raw) else lex.frames_in(raw)
+    frames = _SegmentFrames(lex, raw, segs)
     control = lex.is_control(raw)
     out = []
     for s in raw_sigs:
-        frame = frames.get(s.category) or ("control" if control else None)
+        frame = frames.of(s.segment).get(s.category) or ("control" if control else None)
         if frame and s.source != "classifier":
             s = _damp(s, f"framed:{frame}")
         elif frame and risk < T_RISK_FRAMED:

@@ -19,7 +19,9 @@ from .types import CATEGORIES, SEVERITIES, Signal
 
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
 _CLAUSE_END = re.compile(r"[,，。！？!?;；\n]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
+FRAME_AFTER_CHARS = 12  # how far after a match a scene's cue still frames it
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,20 @@ def _opt(value: object, slots: dict[str, str]) -> re.Pattern | None:
     return re.compile("|".join(f"(?:{_expand(str(v), slots)})" for v in items))
 
 
+@dataclass(frozen=True)
+class _Scene:
+    """One reading being scanned: its text, frame cues and the writer's phrase breaks."""
+    text: str
+    cues: dict[str, list[int]]
+    breaks: tuple[int, ...]
+
+
+def _next_end(rx: re.Pattern, text: str, pos: int, breaks: tuple[int, ...]) -> int:
+    """Where the clause or sentence that is open at `pos` ends."""
+    m = rx.search(text, pos)
+    return min([m.start() if m else len(text)] + [b for b in breaks if b >= pos])
+
+
 class Lexicon:
     def __init__(self, data: dict) -> None:
         self.slots: dict[str, str] = {k: str(v) for k, v in data["slots"].items()}
@@ -85,6 +101,11 @@ class Lexicon:
         # a frame marked `strong` also damps strong rules: it is written so narrowly
         # (a general question about other people's children) that nothing real hides in it
         self.frame_strong = frozenset(k for k, v in data["framing"].items() if v.get("strong"))
+        # a scene (story, lesson, game, dream) reaches the sentence its cue is in and those
+        # after it, not one before it (娃说不想活了 弟弟在玩游戏); a frame with `reach:
+        # message` (a caregiving question, often asked at the end) covers the whole message
+        self.frame_whole = frozenset(k for k, v in data["framing"].items()
+                                     if v.get("reach") == "message")
         # whole-message exercise controls (停, 不想做了, "I want to quit this")
         self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
         first_person = data.get("frame_first_person") or {}
@@ -130,17 +151,17 @@ class Lexicon:
 
     def frames_in(self, text: str) -> dict[str, str]:
         """{category: frame} for every category some frame in the text excuses."""
-        if self.frame_void is not None and self.frame_void.search(text):
-            return {}
-        hits = [n for n, rx in self.frames.items() if rx is not None and rx.search(text)]
-        hits.sort(key=lambda n: n not in self.frame_strong)  # the one that damps most first
+        return self.frames_reaching(self.frame_cues(text), len(text))
+
+    def frames_reaching(self, cues: dict[str, list[int]], stop: int) -> dict[str, str]:
+        """{category: frame} for the frames that reach text ending before `stop`: a
+        whole-message frame, or a scene whose cue starts before it."""
         out: dict[str, str] = {}
-        for c in CATEGORIES:
-            for n in hits:
-                cats = self.frame_cats.get(n)
-                if cats is None or c in cats:
-                    out[c] = n
-                    break
+        for name, starts in cues.items():
+            if name not in self.frame_whole and starts[0] >= stop:
+                continue
+            for c in self.frame_cats.get(name, CATEGORIES):
+                out.setdefault(c, name)
         return out
 
     def is_control(self, text: str) -> bool:
@@ -163,14 +184,33 @@ class Lexicon:
             return False
         return bool(self.neg_zh.search(clause) or self.neg_en.search(clause + " "))
 
-    def first_person_clause(self, text: str, start: int, end: int) -> bool:
+    def first_person_clause(self, text: str, start: int, end: int,
+                            breaks: tuple[int, ...] = ()) -> bool:
         """The matched clause is about the writer, so a frame does not excuse it."""
         if self.frame_self is None:
             return False
-        left = max((m.end() for m in _CLAUSE_END.finditer(text[:start])), default=0)
-        right_m = _CLAUSE_END.search(text, end)
-        clause = text[left:right_m.start() if right_m else len(text)]
+        left = max([m.end() for m in _CLAUSE_END.finditer(text[:start])]
+                   + [b for b in breaks if b <= start], default=0)
+        clause = text[left:_next_end(_CLAUSE_END, text, end, breaks)]
         return bool(self.frame_self.search(clause))
+
+    def frame_cues(self, text: str) -> dict[str, list[int]]:
+        """{frame: where its cues start}, the frame that damps most first; none when a
+        frame void (a challenge, a video call, 说真的) is in the text."""
+        if self.frame_void is not None and self.frame_void.search(text):
+            return {}
+        cues = {n: [m.start() for m in rx.finditer(text)]
+                for n, rx in self.frames.items() if rx is not None}
+        return {n: cues[n] for n in sorted(cues, key=lambda n: n not in self.frame_strong)
+                if cues[n]}
+
+    def frame_at(self, category: str, cues: dict[str, list[int]], text: str, end: int,
+                 breaks: tuple[int, ...] = ()) -> str | None:
+        """The frame that excuses a match for `category` ending at `end`: a whole-message
+        frame, or a scene whose cue is in the match's sentence or an earlier one (a game
+        mentioned in a later sentence, 娃说不想活了。弟弟在玩游戏, is another scene)."""
+        stop = _next_end(_SENTENCE_END, text, end, breaks)
+        return self.frames_reaching(cues, stop).get(category)
 
     def imminent_cue(self, text: str) -> str | None:
         """What in the text says the disclosure is under way or set for tonight."""
@@ -194,10 +234,10 @@ class Lexicon:
         negated: set[str] = set()
         for reading, text in norm.readings:
             masked = self.masked(text)
-            frame = self.frames_in(text)
+            scene = _Scene(text, self.frame_cues(text), norm.breaks if not reading else ())
             now = bool(self.now.search(text)) if self.now else False
             for rule in (self._candidates(text) if prefilter else self.rules):
-                sig = self._apply(rule, text, masked, frame, now, reading, negated)
+                sig = self._apply(rule, masked, scene, now, reading, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):
                     best[rule.id] = sig
         return list(best.values()), negated - {s.category for s in best.values()}
@@ -208,8 +248,9 @@ class Lexicon:
         present = self.literal_index.present(text)
         return [r for r in self.rules if r.literals is None or not present.isdisjoint(r.literals)]
 
-    def _apply(self, rule: Rule, text: str, masked: str, frame: dict[str, str],
-               now: bool, reading: str, negated: set[str]) -> Signal | None:
+    def _apply(self, rule: Rule, masked: str, scene: "_Scene", now: bool, reading: str,
+               negated: set[str]) -> Signal | None:
+        text = scene.text
         if rule.unless is not None and rule.unless.search(text):
             return None
         if rule.also is not None and not rule.also.search(text):
@@ -223,13 +264,16 @@ class Lexicon:
                 continue
             if rule.void_before is not None and rule.void_before.search(target[:m.start()]):
                 continue
-            return self._signal(rule, text, m, frame.get(rule.category), now, reading)
+            return self._signal(rule, scene, m, now, reading)
         return None
 
-    def _signal(self, rule: Rule, text: str, m: re.Match, frame: str | None,
-                now: bool, reading: str) -> Signal:
+    def _signal(self, rule: Rule, scene: "_Scene", m: re.Match, now: bool,
+                reading: str) -> Signal:
         """`reading`: '' for the text itself, else which reading matched (phonetic,
         reported)."""
+        text = scene.text
+        frame = (self.frame_at(rule.category, scene.cues, text, m.end(), scene.breaks)
+                 if scene.cues else None)
         score, severity, tags = rule.score, rule.severity, []
         if rule.now_severity:
             hit_now = rule.now_re.search(text) if rule.now_re is not None else now
@@ -237,7 +281,8 @@ class Lexicon:
                 severity = rule.now_severity
                 tags.append("now")
         excusable = not rule.strong or frame in self.frame_strong
-        if frame and excusable and not self.first_person_clause(text, m.start(), m.end()):
+        if frame and excusable and not self.first_person_clause(text, m.start(), m.end(),
+                                                                scene.breaks):
             score *= FRAMED_FACTOR
             tags.append(f"framed:{frame}")
         if reading:

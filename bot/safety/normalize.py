@@ -28,6 +28,9 @@ _ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u18
 # Filler dropped between two Chinese characters: spaces and dodge punctuation.
 _CJK_GAP = re.compile(f"(?<=[{_CJK}])[\\s*._\\-~·/\\\\|`'\"^+=#@]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# A space the writer put between two Chinese phrases (娃说不想活了 弟弟在玩游戏) ends a
+# phrase as a comma would; the canonical text drops it, so where it was is kept aside
+_BREAK = "\ue000"
 _LATIN_WORD = re.compile(r"[a-z0-9@$]+")
 _LEET = str.maketrans({"1": "i", "3": "e", "0": "o", "4": "a", "5": "s", "7": "t",
                        "@": "a", "$": "s"})
@@ -45,6 +48,8 @@ class Normalized:
     # herself" -> "i want to kill myself"), so the rules written for children speaking
     # also hear a grandparent reporting; the lexicon scans it, the model layers do not
     reported: str | None = None
+    # positions in `text` where the writer had a space between two Chinese characters
+    breaks: tuple[int, ...] = ()
 
     @property
     def readings(self) -> tuple[tuple[str, str], ...]:
@@ -197,6 +202,11 @@ def _deleet(text: str) -> str:
 
 def canonical(text: object, flags: set[str] | None = None) -> str:
     """The canonical text alone (no phonetic variant)."""
+    return _canonical(text, flags)[0]
+
+
+def _canonical(text: object, flags: set[str] | None = None) -> tuple[str, tuple[int, ...]]:
+    """The canonical text and where the writer's spaces between Chinese phrases were."""
     res = resources()
     flags = flags if flags is not None else set()
     t = _clean(text)
@@ -213,7 +223,13 @@ def canonical(text: object, flags: set[str] | None = None) -> str:
         t = s
     t = _strip_latin_accents(t).lower()
     t = _deleet(t)
-    t = _CJK_GAP.sub("", t)
+    spaced = any(m.group().isspace() for m in _CJK_GAP.finditer(t))
+    marked = _CJK_GAP.sub(lambda m: _BREAK if m.group().isspace() else "", t) if spaced else ""
+    t = _rewrite(_CJK_GAP.sub("", t), res, flags)
+    return t, (_break_positions(_rewrite(marked, res, set()), t) if spaced else ())
+
+
+def _rewrite(t: str, res: "_Resources", flags: set[str]) -> str:
     t = _SPACES.sub(" ", t).strip()
     for rx, rep in res.english:
         t = rx.sub(rep, t)
@@ -223,6 +239,19 @@ def canonical(text: object, flags: set[str] | None = None) -> str:
     if t != before:
         flags.add("slang")
     return t
+
+
+def _break_positions(marked: str, text: str) -> tuple[int, ...]:
+    """Positions in `text` of the break marks in `marked`; none when the rewrites read
+    the marked text differently (a slang phrase across the space), so nothing is guessed."""
+    if marked.replace(_BREAK, "") != text:
+        return ()
+    out, removed = [], 0
+    for i, ch in enumerate(marked):
+        if ch == _BREAK:
+            out.append(i - removed)
+            removed += 1
+    return tuple(out)
 
 
 def _segment(word: str, syllables: frozenset[str], max_len: int) -> list[str] | None:
@@ -452,7 +481,7 @@ def reported_reading(text: str) -> str | None:
 
 def normalize(text: object) -> Normalized:
     flags: set[str] = set()
-    t = canonical(text, flags)
+    t, breaks = _canonical(text, flags)
     variants: list[str] = []
     v = phonetic_variant(t)
     if v and v != t:
@@ -465,4 +494,4 @@ def normalize(text: object) -> Normalized:
         if v != before:
             flags.add("slang")
     return Normalized(text=t, variants=tuple(variants), flags=frozenset(flags),
-                      reported=reported_reading(t))
+                      reported=reported_reading(t), breaks=breaks)

@@ -178,6 +178,7 @@ class Match:
     negative: float
     exemplar: str
     severity: str
+    segment: int = 0  # the segment (0 whole message, i its i-th sentence) that matched
 
     @property
     def margin(self) -> float:
@@ -200,7 +201,8 @@ def nearest(texts: list[str], emb: np.ndarray | None = None) -> list[Match]:
         pos = _topk_mean(sims[:, cols], TOP_K)
         seg = int(np.argmax(pos - neg))
         best = int(cols[np.argmax(sims[seg, cols])])
-        out.append(Match(cat, float(pos[seg]), float(neg[seg]), b.texts[best], b.severities[best]))
+        out.append(Match(cat, float(pos[seg]), float(neg[seg]), b.texts[best],
+                         b.severities[best], seg))
     return out
 
 
@@ -217,5 +219,5 @@ def signals(texts: list[str], emb: np.ndarray | None = None,
         else:
             continue
         ev = f"semantic:{m.similarity:.2f}~'{m.exemplar[:20]}'"
-        out.append(Signal(m.category, m.severity, score, ev, "semantic"))
+        out.append(Signal(m.category, m.severity, score, ev, "semantic", m.segment))
     return out

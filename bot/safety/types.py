@@ -41,6 +41,8 @@ class Signal:
     score: float
     evidence: str
     source: str
+    # which reading a model layer scored: 0 the whole message, i its i-th sentence
+    segment: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {

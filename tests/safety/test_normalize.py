@@ -60,3 +60,16 @@ def test_everyday_words_do_not_become_risk_words():
                                   bytes(range(256)).decode("latin-1")])
 def test_never_raises(junk):
     normalize(junk)
+
+
+@pytest.mark.parametrize("raw, breaks", [
+    ("娃说不想活了 说我们都不要他", (6,)),      # a writer's space between two phrases
+    ("我 想 死", (1, 2)),
+    ("想*死", ()),                              # dodge punctuation is no phrase break
+    ("hello world", ()),
+    ("孙子跑出去一夜了  还没回来 wo bu xiang", (8,)),
+])
+def test_phrase_breaks(raw, breaks):
+    norm = normalize(raw)
+    assert norm.breaks == breaks
+    assert all(0 < b < len(norm.text) for b in norm.breaks)

@@ -47,7 +47,7 @@ def encoder(monkeypatch: pytest.MonkeyPatch) -> RecordingEncoder:
 def risk_of(sentences: list[str], whole: str = LONG_WHOLE, settled: bool = False) -> float:
     segs = [whole, *sentences]
     emb = np.zeros((len(segs), 512), dtype=np.float32)
-    return 1.0 - float(detector._classifier_probs(KeywordClassifier(), segs, emb, settled)[0])
+    return 1.0 - float(detector._classifier_probs(KeywordClassifier(), segs, emb, settled)[0][0])
 
 
 def test_a_sentence_risky_only_on_its_own_does_not_speak_for_a_long_message(encoder):
