@@ -256,6 +256,7 @@ class Lexicon:
         if rule.also is not None and not rule.also.search(text):
             return None
         target = text if rule.strong else masked
+        best: Signal | None = None
         for m in rule.regex.finditer(target):
             if rule.negatable and self.negated(target, m.start()):
                 negated.add(rule.category)
@@ -264,8 +265,12 @@ class Lexicon:
                 continue
             if rule.void_before is not None and rule.void_before.search(target[:m.start()]):
                 continue
-            return self._signal(rule, scene, m, now, reading)
-        return None
+            sig = self._signal(rule, scene, m, now, reading)
+            if best is None or sig.score > best.score:
+                best = sig
+            if sig.score >= rule.score:
+                break  # not framed: a later match cannot say more
+        return best
 
     def _signal(self, rule: Rule, scene: "_Scene", m: re.Match, now: bool,
                 reading: str) -> Signal:
