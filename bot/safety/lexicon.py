@@ -21,7 +21,6 @@ _SLOT = re.compile(r"\{([A-Z_]+)\}")
 _CLAUSE_END = re.compile(r"[,，。！？!?;；\n]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
-FRAME_AFTER_CHARS = 12  # how far after a match a scene's cue still frames it
 
 
 @dataclass(frozen=True)
