@@ -247,7 +247,7 @@ class Lexicon:
         present = self.literal_index.present(text)
         return [r for r in self.rules if r.literals is None or not present.isdisjoint(r.literals)]
 
-    def _apply(self, rule: Rule, masked: str, scene: "_Scene", now: bool, reading: str,
+    def _apply(self, rule: Rule, masked: str, scene: _Scene, now: bool, reading: str,
                negated: set[str]) -> Signal | None:
         text = scene.text
         if rule.unless is not None and rule.unless.search(text):
@@ -271,7 +271,7 @@ class Lexicon:
                 break  # not framed: a later match cannot say more
         return best
 
-    def _signal(self, rule: Rule, scene: "_Scene", m: re.Match, now: bool,
+    def _signal(self, rule: Rule, scene: _Scene, m: re.Match, now: bool,
                 reading: str) -> Signal:
         """`reading`: '' for the text itself, else which reading matched (phonetic,
         reported)."""
