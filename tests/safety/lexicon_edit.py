@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 PATH = Path(__file__).resolve().parents[2] / "bot" / "safety" / "data" / "lexicon.yaml"
-_SLOTS = re.compile(r"\{[A-Z]+\}")
+_SLOTS = re.compile(r"\{[A-Z_]+\}")
 
 
 def load() -> str:
