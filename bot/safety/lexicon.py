@@ -20,6 +20,17 @@ from .types import CATEGORIES, SEVERITIES, Signal
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
 _CLAUSE_END = re.compile(r"[,，。！？!?;；\n]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
+# the writer as the subject (我, not 我们 or 我妈; "I") ...
+_WRITER = re.compile(r"(?<![帮给])(?:我|俺)"
+                     r"(?![们爸妈奶爷姥外叔伯姑舅婶姨哥姐弟妹家同老班孙儿女朋表堂闺])|(?<![他她])自己|(?<![a-z])(?:i|im|myself)(?![a-z])")
+# ... unless quoting someone (女主说 我不想活了, "she said i want to die")
+_SAID = re.compile(r"(?<!小)说|道|喊|问|教|考|告诉"
+                   r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote|taught)(?![a-z])")
+_ADDRESSED = re.compile(r"你|(?<![a-z])you(?![a-z])")
+# an English sentence ends a clause too, for the writer's voice
+_SENTENCE_OR_CLAUSE = re.compile(r"[,，。！？!?;；\n]|\.(?=\s|$)")
+_SAID_END = re.compile(r"(?:(?<!小)说|道|喊|问|讲|写)(?:着|了|过|到)?$"
+                       r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote)(?: that)?$")
 FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
 
 
@@ -78,6 +89,13 @@ class _Scene:
     breaks: tuple[int, ...]
 
 
+def _clause_start(text: str, pos: int, breaks: tuple[int, ...],
+                  end_rx: re.Pattern = _CLAUSE_END) -> int:
+    """Where the clause that is open at `pos` began."""
+    return max([m.end() for m in end_rx.finditer(text, 0, pos)]
+               + [b for b in breaks if b <= pos], default=0)
+
+
 def _next_end(rx: re.Pattern, text: str, pos: int, breaks: tuple[int, ...]) -> int:
     """Where the clause or sentence that is open at `pos` ends."""
     m = rx.search(text, pos)
@@ -105,6 +123,9 @@ class Lexicon:
         # message` (a caregiving question, often asked at the end) covers the whole message
         self.frame_whole = frozenset(k for k, v in data["framing"].items()
                                      if v.get("reach") == "message")
+        # a scene told in the first person (a dream): the writer's 我 does not step out of it
+        self.frame_narrated = frozenset(k for k, v in data["framing"].items()
+                                        if v.get("narrated"))
         # whole-message exercise controls (停, 不想做了, "I want to quit this")
         self.controls = _opt([rf"(?:{p})" for p in data.get("controls") or []], s)
         first_person = data.get("frame_first_person") or {}
@@ -188,8 +209,7 @@ class Lexicon:
         """The matched clause is about the writer, so a frame does not excuse it."""
         if self.frame_self is None:
             return False
-        left = max([m.end() for m in _CLAUSE_END.finditer(text[:start])]
-                   + [b for b in breaks if b <= start], default=0)
+        left = _clause_start(text, start, breaks)
         clause = text[left:_next_end(_CLAUSE_END, text, end, breaks)]
         return bool(self.frame_self.search(clause))
 
@@ -203,13 +223,49 @@ class Lexicon:
         return {n: cues[n] for n in sorted(cues, key=lambda n: n not in self.frame_strong)
                 if cues[n]}
 
-    def frame_at(self, category: str, cues: dict[str, list[int]], text: str, end: int,
-                 breaks: tuple[int, ...] = ()) -> str | None:
-        """The frame that excuses a match for `category` ending at `end`: a whole-message
+    def frame_at(self, category: str, cues: dict[str, list[int]], text: str, start: int,
+                 end: int, breaks: tuple[int, ...] = (), voiced: bool = True) -> str | None:
+        """The frame that excuses a match for `category` at start:end: a whole-message
         frame, or a scene whose cue is in the match's sentence or an earlier one (a game
-        mentioned in a later sentence, 娃说不想活了。弟弟在玩游戏, is another scene)."""
+        mentioned in a later sentence, 娃说不想活了。弟弟在玩游戏, is another scene). A
+        scene from an earlier sentence does not reach a clause where the writer speaks of
+        themselves (弟弟在看奥特曼 我在厕所把刀片拿出来了), unless the scene is told in
+        the first person (a dream). `voiced=False`: the text's 我 is not the writer's (the
+        reported reading turned 他说 into 我说)."""
         stop = _next_end(_SENTENCE_END, text, end, breaks)
-        return self.frames_reaching(cues, stop).get(category)
+        opened = max([m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+                     + [b for b in breaks if b <= start], default=0)
+        for name, starts in cues.items():
+            if category not in self.frame_cats.get(name, CATEGORIES):
+                continue
+            if name in self.frame_whole:
+                return name
+            if starts[0] >= stop:
+                continue
+            if (starts[0] >= opened or name in self.frame_narrated or not voiced
+                    or not self.writer_clause(text, start, end, breaks)):
+                return name
+        return None
+
+    def writer_clause(self, text: str, start: int, end: int,
+                      breaks: tuple[int, ...] = ()) -> bool:
+        """The clause of start:end has the writer speaking of themselves, not quoting
+        someone: 我跟奶奶说 我不想活了 is the writer's, 女主说 我不想活了 is not."""
+        left = _clause_start(text, start, breaks, _SENTENCE_OR_CLAUSE)
+        head = text[left:start]
+        clause = text[left:_next_end(_SENTENCE_OR_CLAUSE, text, end, breaks)]
+        said = max((m.end() for m in _SAID.finditer(head)), default=-1)
+        if said >= 0:
+            speaker, quoted = head[:said], clause[said:]
+        else:
+            before = text[:left].rstrip(" ,，:：")
+            if not _SAID_END.search(before):
+                return bool(_WRITER.search(clause))
+            speaker = before[_clause_start(before, max(0, len(before) - 1), breaks):]
+            quoted = clause
+        # the writer quoting themselves speaks for themselves, unless telling someone
+        # what to do (我跟孙子说 要是有人说你奶奶出事了 让你跟他走)
+        return bool(_WRITER.search(speaker)) and not _ADDRESSED.search(quoted)
 
     def imminent_cue(self, text: str) -> str | None:
         """What in the text says the disclosure is under way or set for tonight."""
@@ -276,7 +332,8 @@ class Lexicon:
         """`reading`: '' for the text itself, else which reading matched (phonetic,
         reported)."""
         text = scene.text
-        frame = (self.frame_at(rule.category, scene.cues, text, m.end(), scene.breaks)
+        frame = (self.frame_at(rule.category, scene.cues, text, m.start(), m.end(),
+                                scene.breaks, voiced=reading != "reported")
                  if scene.cues else None)
         score, severity, tags = rule.score, rule.severity, []
         if rule.now_severity:

@@ -577,6 +577,26 @@ def test_only_the_writers_own_wish_or_plan_lifts_a_frame_off_the_whole_message(
     assert lexicon().first_person_message(base) is lifted
 
 
+# A scene (story, lesson, game) from an earlier sentence does not reach a clause where the
+# writer speaks of themselves; quoted speech, a dream and the reported reading stay framed.
+@pytest.mark.parametrize(("text", "framed"), [
+    ("爷爷在看新闻 我写作业写着写着 想到自己不如消失算了", False),
+    ("下午打了会游戏 我要去一个谁也找不到我的地方", False),
+    ("看了个电视剧 她觉得活着没意思 后来好了", True),
+    ("看了个电视剧 女主哭着说 我不如消失算了", True),
+    ("昨晚做了个梦 我不如消失算了 然后就醒了", True),
+    ("我们读了本小说 讲一个男孩离家出走去找他爸爸", True),
+])
+def test_an_earlier_scene_does_not_reach_the_writers_own_clause(text: str, framed: bool) -> None:
+    from bot.safety.lexicon import lexicon
+    from bot.safety.normalize import normalize
+
+    norm = normalize(text)
+    signals, _ = lexicon().scan_detail(norm)
+    assert signals, text
+    assert all(("framed:" in s.evidence) is framed for s in signals), signals
+
+
 @pytest.mark.parametrize("text", [
     "听说有的娃会伤害自己 都有啥苗头",
     "一般孩子想不开之前会有啥表现",
