@@ -91,7 +91,7 @@ class _Scene:
 
 def _clause_start(text: str, pos: int, breaks: tuple[int, ...],
                   end_rx: re.Pattern = _CLAUSE_END) -> int:
-    """Where the clause that is open at `pos` began."""
+    """Where the clause (or, with `end_rx`, the sentence) open at `pos` began."""
     return max([m.end() for m in end_rx.finditer(text, 0, pos)]
                + [b for b in breaks if b <= pos], default=0)
 
@@ -233,8 +233,7 @@ class Lexicon:
         the first person (a dream). `voiced=False`: the text's 我 is not the writer's (the
         reported reading turned 他说 into 我说)."""
         stop = _next_end(_SENTENCE_END, text, end, breaks)
-        opened = max([m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
-                     + [b for b in breaks if b <= start], default=0)
+        opened = _clause_start(text, start, breaks, _SENTENCE_END)
         for name, starts in cues.items():
             if category not in self.frame_cats.get(name, CATEGORIES):
                 continue
