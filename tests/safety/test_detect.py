@@ -270,6 +270,15 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 17 (v50, v51): prevention questions, care arranged, a pump, a zombie
+    ("蜡烛放哪儿才不会着火啊 我们这老停电", "guardian"),
+    ("老头子住院了 我在医院陪着 孙女去她姨家住几天", "guardian"),
+    ("granddaughter fell off the swing, elbow scraped and bleeding. "
+     "i cleaned it and put a plaster on", "guardian"),
+    ("my friend says she will die of embarrassment if her crush sees her braces", "child"),
+    ("how do you run away from a bear if you meet one in the mountains lol", "child"),
+    ("天太热了 孙子吵着要去水库游泳 我拦着不让 给他买了根冰棍", "guardian"),
+    ("外孙女撒娇 缠着我要零花钱买贴纸", "guardian"),
     ("我把旧玩具送给表妹了 她可高兴了", "child"),
     ("i gave my old bike to my cousin", "child"),
     ("奶奶住院了 爸爸请假回来了 我在姑姑家住几天", "child"),
