@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._data import load_yaml
@@ -20,6 +21,8 @@ from .types import CATEGORIES, SEVERITIES, Signal
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
 _CLAUSE_END = re.compile(r"[,，。！？!?;；\n]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
+# an English sentence ends a clause too, for the writer's voice
+_SENTENCE_OR_CLAUSE = re.compile(f"{_CLAUSE_END.pattern}|{_SENTENCE_END.pattern}")
 # the writer as the subject (我, not 我们 or 我妈; "I") ...
 _WRITER = re.compile(r"(?<![帮给])(?:我|俺)"
                      r"(?![们爸妈奶爷姥外叔伯姑舅婶姨哥姐弟妹家同老班孙儿女朋表堂闺])|(?<![他她])自己|(?<![a-z])(?:i|im|myself)(?![a-z])")
@@ -27,8 +30,6 @@ _WRITER = re.compile(r"(?<![帮给])(?:我|俺)"
 _SAID = re.compile(r"(?<!小)说|道|喊|问|教|考|告诉"
                    r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote|taught)(?![a-z])")
 _ADDRESSED = re.compile(r"你|(?<![a-z])you(?![a-z])")
-# an English sentence ends a clause too, for the writer's voice
-_SENTENCE_OR_CLAUSE = re.compile(r"[,，。！？!?;；\n]|\.(?=\s|$)")
 _SAID_END = re.compile(r"(?:(?<!小)说|道|喊|问|讲|写)(?:着|了|过|到)?$"
                        r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote)(?: that)?$")
 FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
@@ -177,12 +178,17 @@ class Lexicon:
         """{category: frame} for the frames that reach text ending before `stop`: a
         whole-message frame, or a scene whose cue starts before it."""
         out: dict[str, str] = {}
-        for name, starts in cues.items():
-            if name not in self.frame_whole and starts[0] >= stop:
-                continue
+        for name, _ in self._reaching(cues, stop):
             for c in self.frame_cats.get(name, CATEGORIES):
                 out.setdefault(c, name)
         return out
+
+    def _reaching(self, cues: dict[str, list[int]], stop: int) -> Iterator[tuple[str, int]]:
+        """(frame, where its first cue starts) for each frame that reaches text ending
+        before `stop`, in the order frames excuse."""
+        for name, starts in cues.items():
+            if name in self.frame_whole or starts[0] < stop:
+                yield name, starts[0]
 
     def is_control(self, text: str) -> bool:
         """The whole message is an exercise control (stop / continue / quit)."""
@@ -234,15 +240,16 @@ class Lexicon:
         reported reading turned 他说 into 我说)."""
         stop = _next_end(_SENTENCE_END, text, end, breaks)
         opened = _clause_start(text, start, breaks, _SENTENCE_END)
-        for name, starts in cues.items():
+        writers: bool | None = None  # the writer's clause, found once when needed
+        for name, first in self._reaching(cues, stop):
             if category not in self.frame_cats.get(name, CATEGORIES):
                 continue
-            if name in self.frame_whole:
+            if (name in self.frame_whole or first >= opened or name in self.frame_narrated
+                    or not voiced):
                 return name
-            if starts[0] >= stop:
-                continue
-            if (starts[0] >= opened or name in self.frame_narrated or not voiced
-                    or not self.writer_clause(text, start, end, breaks)):
+            if writers is None:
+                writers = self.writer_clause(text, start, end, breaks)
+            if not writers:
                 return name
         return None
 
