@@ -81,6 +81,27 @@ def title_of(ex: dict[str, Any], lang: str) -> str:
     return text_in(ex["title"], lang)
 
 
+def all_button_titles() -> list[str]:
+    """Every button title in our content, both languages: a tap sends the title as the
+    user's message, so the risk detector trains on them as everyday messages."""
+    out: set[str] = set()
+    for path in sorted(CONTENT_DIR.rglob("*.yml")):
+        out.update(_titles(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return sorted(out)
+
+
+def _titles(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "title" and isinstance(value, dict):
+                yield from (t for t in value.values() if isinstance(t, str))
+            else:
+                yield from _titles(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _titles(item)
+
+
 def button_title(ex: dict[str, Any], lang: str) -> str:
     return f"{ex.get('emoji', '')} {title_of(ex, lang)}".strip()
 

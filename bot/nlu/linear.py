@@ -76,7 +76,8 @@ def scorer_arrays(arrays: Mapping[str, np.ndarray]) -> dict:
 
 def fit(texts: Sequence[str], emb: np.ndarray, y: np.ndarray, n_labels: int, *,
         analyzer: Callable[[str], list[str]] = ngrams, c: float = 10.0, min_df: int = 2,
-        emb_weight: float = 1.0) -> dict[str, np.ndarray]:
+        emb_weight: float = 1.0, sample_weight: np.ndarray | None = None,
+        ) -> dict[str, np.ndarray]:
     """Fit on (text, embedding) -> label index; the arrays a LinearScorer is made of."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -86,7 +87,7 @@ def fit(texts: Sequence[str], emb: np.ndarray, y: np.ndarray, n_labels: int, *,
     xn = vec.fit_transform(texts)
     x = sparse.hstack([xn, sparse.csr_matrix(emb * emb_weight)]).tocsr()
     lr = LogisticRegression(C=c, max_iter=3000)
-    lr.fit(x, y)
+    lr.fit(x, y, sample_weight=sample_weight)
     coef = np.zeros((n_labels, x.shape[1]), dtype=np.float32)
     coef[lr.classes_] = lr.coef_
     bias = np.full(n_labels, MISSING_CLASS_BIAS, dtype=np.float32)

@@ -5,8 +5,12 @@ encoder sees it) with sublinear tf-idf, plus the USE embedding of the whole mess
 that the semantic layer computes anyway (no extra encoder call). Nine classes:
 negative and the eight categories. Trained at build time on the dev set, the semantic
 bank, the NLU training examples of everyday intents (tests/safety/nlu_labels.tsv marks
-the few that are real disclosures or ambiguous) and the negatives of the red-team probe
-list; never on a held-out set (tests/safety/blind*.jsonl, tests/nlu/).
+the few that are real disclosures or ambiguous), our content's button titles, the
+negatives of the red-team probe list, and the blind sets scored long ago
+(tests/safety/folded_blinds.jsonl: v7-v45, less every line near a newer blind set; the
+lexicon has been tuned on them since, so they no longer measure it, and they give the
+classifier other writers' everyday messages). The newer blinds and tests/nlu/ stay out.
+The sentences of the everyday messages train too, as lighter negatives (sentence_negatives).
 
 Used two ways by the detector (see detector.py): as a verifier, an encoder-only match
 the classifier does not support is damped to a hint; and as a third signal, a
@@ -47,10 +51,12 @@ LABELS: tuple[str, ...] = ("negative", *CATEGORIES)
 C = 10.0            # inverse regularisation (chosen by 5-fold CV on the dev set)
 EMB_WEIGHT = 1.0    # scale of the embedding block against the n-gram block
 MIN_DF = 2
+SENTENCE_WEIGHT = 0.3  # of a sentence negative against a whole message (see weights)
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_SOURCES = ("tests/safety/devset.jsonl", "bot/safety/data/bank.txt", "data/nlu/*.yml",
-                 "tests/safety/nlu_labels.tsv", "tests/safety/probes.txt (negatives)")
+                 "tests/safety/nlu_labels.tsv", "tests/safety/probes.txt (negatives)",
+                 "tests/safety/folded_blinds.jsonl", "data/content/**/*.yml (button titles)")
 
 @dataclass(frozen=True)
 class Model(LinearScorer):
@@ -157,18 +163,28 @@ def nlu_labels(path: Path) -> dict[str, str]:
     return out
 
 
+def _labelled_set(path: Path, source: str) -> list[Example]:
+    ex = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            ex.append(Example(r["text"], r["category"] if r["escalate"] else "negative", source))
+    return ex
+
+
 def training_examples(repo: Path = REPO) -> list[Example]:
     from .semantic import BANK_FILE, parse_bank
 
-    ex = []
-    for line in (repo / "tests/safety/devset.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            r = json.loads(line)
-            ex.append(Example(r["text"], r["category"] if r["escalate"] else "negative", "dev"))
+    ex = _labelled_set(repo / "tests/safety/devset.jsonl", "dev")
+    ex += _labelled_set(repo / "tests/safety/folded_blinds.jsonl", "blind")
     bank = (DATA_DIR / BANK_FILE).read_text(encoding="utf-8")
     ex += [Example(t, c, "bank") for c, _, t in parse_bank(bank)]
     labels = nlu_labels(repo / "tests/safety/nlu_labels.tsv")
     ex += _nlu_examples((repo / "data/nlu").glob("*.yml"), labels)
+    # our own button titles: a tap sends one as the message
+    from bot.companion.content import all_button_titles
+
+    ex += [Example(t, "negative", "content") for t in all_button_titles()]
     # the red-team regression list's negatives (its positives carry no category)
     probes = repo / "tests/safety/probes.txt"
     if probes.exists():
@@ -178,7 +194,33 @@ def training_examples(repo: Path = REPO) -> list[Example]:
     return ex
 
 
-OWN_SOURCES = ("dev", "bank", "probes")
+OWN_SOURCES = ("dev", "blind", "bank", "probes")
+SENTENCE_SOURCES = ("dev", "blind", "probes")  # whose negatives give sentence negatives
+
+
+def sentence_negatives(examples: Sequence[Example]) -> list[tuple[int, Example]]:
+    """The sentences of our everyday messages as negatives of their own, each with the
+    index of its message. The detector reads a long message's sentences one by one, and
+    a sentence of an everyday diary (我打算以后不懂就问) must not look like a plan: trained
+    on whole messages only, the classifier had never seen a sentence alone. A sentence
+    the lexicon flags on its own (a line quoted from a story, a denial) is left out,
+    since alone it may well be a disclosure. Build time only: the lexicon decides, so
+    they are not part of the training digest."""
+    from . import semantic
+    from .detector import analyse, semantic_input
+
+    seen = {e.text for e in examples}
+    out = []
+    for i, e in enumerate(examples):
+        if e.label != "negative" or e.source not in SENTENCE_SOURCES:
+            continue
+        for sentence in semantic.segments(semantic_input(e.text)[0])[1:]:
+            if sentence in seen or len(sentence) < 4:
+                continue
+            seen.add(sentence)
+            if not analyse(sentence, semantic=False).signals:
+                out.append((i, Example(sentence, "negative", "sentence")))
+    return out
 
 
 def training_digest(examples: Sequence[Example], own_only: bool = False) -> str:
@@ -187,7 +229,8 @@ def training_digest(examples: Sequence[Example], own_only: bool = False) -> str:
     change there is reported by --check, not failed by the tests)."""
     from .semantic import MODEL_TAG
 
-    h = hashlib.sha1(f"{FEATURE_VERSION}|{MODEL_TAG}|{C}|{EMB_WEIGHT}|{MIN_DF}".encode())
+    params = f"{FEATURE_VERSION}|{MODEL_TAG}|{C}|{EMB_WEIGHT}|{MIN_DF}|{SENTENCE_WEIGHT}"
+    h = hashlib.sha1(params.encode())
     for e in examples:
         if own_only and e.source not in OWN_SOURCES and e.label == "negative":
             continue
@@ -210,21 +253,30 @@ def features_for(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return masked, emb
 
 
-def fit(masked: Sequence[str], emb: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+def fit(masked: Sequence[str], emb: np.ndarray, y: np.ndarray,
+        weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Train (scikit-learn, build time only); arrays for the cache."""
-    return linear.fit(masked, emb, y, len(LABELS), c=C, min_df=MIN_DF, emb_weight=EMB_WEIGHT)
+    return linear.fit(masked, emb, y, len(LABELS), c=C, min_df=MIN_DF, emb_weight=EMB_WEIGHT,
+                      sample_weight=weight)
+
+
+def weights(examples: Sequence[Example]) -> np.ndarray:
+    """Sentence negatives count for less than whole messages: at full weight they pulled
+    short, quiet disclosures (she keeps giving her things away) under the bar."""
+    return np.array([SENTENCE_WEIGHT if e.source == "sentence" else 1.0 for e in examples])
 
 
 def build(out: Path | None = None) -> Path:
     ex = training_examples()
-    digest = training_digest(ex)
+    digest, own_digest = training_digest(ex), training_digest(ex, own_only=True)
+    ex += [e for _, e in sentence_negatives(ex)]
     masked, emb = features_for([e.text for e in ex])
     y = np.array([LABELS.index(e.label) for e in ex])
-    arrays = fit(masked, emb, y)
+    arrays = fit(masked, emb, y, weights(ex))
     path = out or DATA_DIR / CACHE_FILE
     np.savez_compressed(path, feature_version=np.array(FEATURE_VERSION),
                         digest=np.array(digest),
-                        own_digest=np.array(training_digest(ex, own_only=True)), **arrays)
+                        own_digest=np.array(own_digest), **arrays)
     counts = {lab: int((y == i).sum()) for i, lab in enumerate(LABELS)}
     print(f"trained on {len(ex)} examples {counts}; vocabulary {len(arrays['vocab'])} -> {path}")
     return path

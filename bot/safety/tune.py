@@ -74,8 +74,9 @@ def _grid_scores(ex: Sequence[clf.Example], fold: list[int], grid: list[Point],
     out = {g: [False] * len(ex) for g in grid}
     for f in range(k):
         train = [i for i in range(len(ex)) if fold[i] != f]
-        test = [i for i in range(len(ex)) if fold[i] == f]
-        model = clf.from_arrays(clf.fit([masked[i] for i in train], emb[train], y[train]))
+        test = [i for i in range(len(ex)) if fold[i] == f and ex[i].source != "sentence"]
+        model = clf.from_arrays(clf.fit([masked[i] for i in train], emb[train], y[train],
+                                        clf.weights([ex[i] for i in train])))
         with clf.use(model):
             for g in grid:
                 for name, value in g:
@@ -94,7 +95,8 @@ def _grid_scores(ex: Sequence[clf.Example], fold: list[int], grid: list[Point],
 def _report(ex: Sequence[clf.Example], fold: list[int],
             decisions: dict[Point, list[bool]],
             only: set[str] | None = None) -> None:
-    scored = [i for i in range(len(ex)) if fold[i] >= 0 and (only is None or ex[i].text in only)]
+    scored = [i for i in range(len(ex)) if fold[i] >= 0 and ex[i].source != "sentence"
+              and (only is None or ex[i].text in only)]
     dev_neg = [i for i in scored if ex[i].label == "negative" and ex[i].source == "dev"]
     nlu_neg = [i for i in scored if ex[i].label == "negative" and ex[i].source != "dev"]
     pos = [i for i in scored if ex[i].label != "negative"]
@@ -138,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _memoise_encoder()
     ex = clf.training_examples()
     fold = _folds(ex, args.folds)
+    for parent, sentence in clf.sentence_negatives(ex):  # train with their message's fold
+        ex.append(sentence)
+        fold.append(fold[parent])
     explain: dict[int, str] = {}
     decisions = _grid_scores(ex, fold, grid, args.folds, explain if args.explain else None)
     print("all dev rows and NLU examples, out of fold:")

@@ -5,7 +5,8 @@ Line: `CAT SEV ROLE LANG | text | note`, CAT in su sh ab sx ne bu da ru or -
 
     build_set.py SRC OUT                          # a set, as is
     build_set.py SRC OUT --exclude-near SET ...   # a dev batch: drop lines near any SET
-    build_set.py SRC OUT --prune-dev DEV          # a new blind set: drop DEV rows near it
+    build_set.py SRC OUT --prune-dev DEV ...      # a new blind set: drop DEV rows near it
+                                                  # (the dev set and folded_blinds.jsonl)
     build_set.py SRC OUT --prune-bank             # ... and semantic-bank exemplars near it
 
 "Near" is tests/similarity.py at Jaccard >= NEAR (0.5). Only counts are printed, never the
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("--exclude-near", nargs="+", default=[], metavar="SET")
-    ap.add_argument("--prune-dev", metavar="DEV")
+    ap.add_argument("--prune-dev", nargs="+", default=[], metavar="DEV")
     ap.add_argument("--prune-bank", action="store_true")
     args = ap.parse_args(argv)
     rows = [r for r in map(parse, open(args.src, encoding="utf-8")) if r]
@@ -88,11 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         rows = kept
     write_jsonl(args.out, rows)
     print(f"{len(rows)} rows, {sum(r['escalate'] for r in rows)} positive -> {args.out}")
-    if args.prune_dev:
-        dev = load([args.prune_dev])
+    for path in args.prune_dev:
+        dev = load([path])
         kept = drop_near(dev, rows)
-        write_jsonl(args.prune_dev, kept)
-        print(f"dropped {len(dev) - len(kept)} rows of {args.prune_dev} near the new set")
+        write_jsonl(path, kept)
+        print(f"dropped {len(dev) - len(kept)} rows of {path} near the new set")
     if args.prune_bank:
         print(f"dropped {prune_bank(rows)} bank exemplars near the new set; re-embed with "
               "python -c 'from bot.safety import warmup; warmup()'")

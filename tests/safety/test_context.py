@@ -49,9 +49,10 @@ def test_strongest_category_wins():
 
 
 def test_window_limits_old_hints():
-    old = turns("没人在乎我")
+    old = turns("没人在乎我", "都是我的错")
     chatter = turns(*["今天吃了面条"] * WINDOW)
-    later = turns("都是我的错", "反正没人在乎我")
+    later = turns("没人在乎我")
+    assert assess_conversation(old + later).escalate  # three hints in the window add up
     assert not assess_conversation(old + chatter + later).escalate
 
 
