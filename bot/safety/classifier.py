@@ -173,6 +173,8 @@ def _labelled_set(path: Path, source: str) -> list[Example]:
 
 
 def training_examples(repo: Path = REPO) -> list[Example]:
+    from bot.companion.content import all_button_titles
+
     from .semantic import BANK_FILE, parse_bank
 
     ex = _labelled_set(repo / "tests/safety/devset.jsonl", "dev")
@@ -182,8 +184,6 @@ def training_examples(repo: Path = REPO) -> list[Example]:
     labels = nlu_labels(repo / "tests/safety/nlu_labels.tsv")
     ex += _nlu_examples((repo / "data/nlu").glob("*.yml"), labels)
     # our own button titles: a tap sends one as the message
-    from bot.companion.content import all_button_titles
-
     ex += [Example(t, "negative", "content") for t in all_button_titles()]
     # the red-team regression list's negatives (its positives carry no category)
     probes = repo / "tests/safety/probes.txt"
@@ -196,6 +196,7 @@ def training_examples(repo: Path = REPO) -> list[Example]:
 
 OWN_SOURCES = ("dev", "blind", "bank", "probes")
 SENTENCE_SOURCES = ("dev", "blind", "probes")  # whose negatives give sentence negatives
+MIN_SENTENCE_CHARS = 4  # shorter ones (嗯, ok) say nothing about a message
 
 
 def sentence_negatives(examples: Sequence[Example]) -> list[tuple[int, Example]]:
@@ -215,7 +216,7 @@ def sentence_negatives(examples: Sequence[Example]) -> list[tuple[int, Example]]
         if e.label != "negative" or e.source not in SENTENCE_SOURCES:
             continue
         for sentence in semantic.segments(semantic_input(e.text)[0])[1:]:
-            if sentence in seen or len(sentence) < 4:
+            if sentence in seen or len(sentence) < MIN_SENTENCE_CHARS:
                 continue
             seen.add(sentence)
             if not analyse(sentence, semantic=False).signals:
