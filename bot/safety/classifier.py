@@ -196,6 +196,7 @@ def training_examples(repo: Path = REPO) -> list[Example]:
 
 OWN_SOURCES = ("dev", "blind", "bank", "probes")
 SENTENCE_SOURCES = ("dev", "blind", "probes")  # whose negatives give sentence negatives
+SENTENCE = "sentence"  # the source of a sentence negative: it trains, it is never scored
 MIN_SENTENCE_CHARS = 4  # shorter ones (嗯, ok) say nothing about a message
 
 
@@ -220,14 +221,15 @@ def sentence_negatives(examples: Sequence[Example]) -> list[tuple[int, Example]]
                 continue
             seen.add(sentence)
             if not analyse(sentence, semantic=False).signals:
-                out.append((i, Example(sentence, "negative", "sentence")))
+                out.append((i, Example(sentence, "negative", SENTENCE)))
     return out
 
 
 def training_digest(examples: Sequence[Example], own_only: bool = False) -> str:
     """Digest of the training data; `own_only` covers the safety team's files (dev set,
-    bank, probes, NLU labels) and not data/nlu/, which the NLU team edits any time (a
-    change there is reported by --check, not failed by the tests)."""
+    folded blinds, bank, probes, NLU labels) and not data/nlu/ or the content's button
+    titles, which other teams edit any time (a change there is reported by --check, not
+    failed by the tests)."""
     from .semantic import MODEL_TAG
 
     params = f"{FEATURE_VERSION}|{MODEL_TAG}|{C}|{EMB_WEIGHT}|{MIN_DF}|{SENTENCE_WEIGHT}"
@@ -264,7 +266,7 @@ def fit(masked: Sequence[str], emb: np.ndarray, y: np.ndarray,
 def weights(examples: Sequence[Example]) -> np.ndarray:
     """Sentence negatives count for less than whole messages: at full weight they pulled
     short, quiet disclosures (she keeps giving her things away) under the bar."""
-    return np.array([SENTENCE_WEIGHT if e.source == "sentence" else 1.0 for e in examples])
+    return np.array([SENTENCE_WEIGHT if e.source == SENTENCE else 1.0 for e in examples])
 
 
 def build(out: Path | None = None) -> Path:
@@ -296,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = m is not None and m.own_digest == training_digest(ex, own_only=True)
     everything = m is not None and m.digest == training_digest(ex)
     print("classifier cache:", "fresh" if everything else
-          "safety data fresh; data/nlu changed since the build (rebuild when convenient)"
+          "safety data fresh; data/nlu or button titles changed since the build "
+          "(rebuild when convenient)"
           if own else "STALE: python -m bot.safety.train --build")
     return 0 if own or not args.check else 1

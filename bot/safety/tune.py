@@ -74,7 +74,7 @@ def _grid_scores(ex: Sequence[clf.Example], fold: list[int], grid: list[Point],
     out = {g: [False] * len(ex) for g in grid}
     for f in range(k):
         train = [i for i in range(len(ex)) if fold[i] != f]
-        test = [i for i in range(len(ex)) if fold[i] == f and ex[i].source != "sentence"]
+        test = [i for i in range(len(ex)) if fold[i] == f and ex[i].source != clf.SENTENCE]
         model = clf.from_arrays(clf.fit([masked[i] for i in train], emb[train], y[train],
                                         clf.weights([ex[i] for i in train])))
         with clf.use(model):
@@ -95,7 +95,7 @@ def _grid_scores(ex: Sequence[clf.Example], fold: list[int], grid: list[Point],
 def _report(ex: Sequence[clf.Example], fold: list[int],
             decisions: dict[Point, list[bool]],
             only: set[str] | None = None) -> None:
-    scored = [i for i in range(len(ex)) if fold[i] >= 0 and ex[i].source != "sentence"
+    scored = [i for i in range(len(ex)) if fold[i] >= 0 and ex[i].source != clf.SENTENCE
               and (only is None or ex[i].text in only)]
     dev_neg = [i for i in scored if ex[i].label == "negative" and ex[i].source == "dev"]
     nlu_neg = [i for i in scored if ex[i].label == "negative" and ex[i].source != "dev"]
