@@ -69,7 +69,7 @@ def _grid_scores(ex: Sequence[clf.Example], fold: list[int], grid: list[Point],
                  k: int, explain: dict[int, str] | None = None) -> dict[Point, list[bool]]:
     """Out-of-fold escalation decision per example and grid point; `explain` collects
     the first grid point's signals for every wrong decision."""
-    masked, emb = clf.features_for([e.text for e in ex])
+    masked, emb = clf.example_features(ex)
     y = np.array([clf.LABELS.index(e.label) for e in ex])
     out = {g: [False] * len(ex) for g in grid}
     for f in range(k):

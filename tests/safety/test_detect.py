@@ -270,6 +270,15 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 59): a book, a TV plot, a news story, a treated injury and a
+    # guardian's no that are everyday
+    ("我在读一本书 讲的是一个女孩离家出走去找她妈妈", "child"),
+    ("昨天看的电视剧里有个男孩被他继父打 关在地下室里 太惨了", "child"),
+    ("看到一条新闻说有个小孩吞了电池 我把遥控器的电池都收好了", "guardian"),
+    ("he wants to swim in the reservoir this summer. i said only with his uncle there", "guardian"),
+    ("i watched a tv show where a girl got kidnapped and the police found her", "child"),
+    ("我想起老师说的 陌生人给的东西不能吃 就没要那个阿姨的糖 后来知道她是同学的妈妈", "child"),
+    ("紫色的衣服我好想紫薯味的冰淇淋", "child"),
     # session 18 (round 58): a roof, a search, a plan and a birth that are everyday
     ("我在楼顶晒被子 风好大", "child"),
     ("今天上网查了怎么样打针才不会疼", "child"),
