@@ -270,6 +270,14 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 62): an apology, a tetanus shot, a first shave,
+    # a rumour, a kitchen fire put out, running from the dinner table
+    ("孙子跟同桌打起来了 老师叫来一问 同桌道了歉 两个人又好了", "guardian"),
+    ("孙女手被锈钉子划了 带她打了破伤风针 今天还有点红", "guardian"),
+    ("孙子长胡子了 自己拿剃须刀刮 刮破了一点皮 要不要给他买个电动的", "guardian"),
+    ("听说邻村有个小孩被水冲走了 我这几天都不让孙子出门", "guardian"),
+    ("the pan caught fire but i put the lid on like they taught us and nobody was hurt", "child"),
+    ("my brother ran away from the dinner table because of the carrots lol", "child"),
     # session 19 (round 61): a hard sum, another village child pulled out, the news, a GP visit
     ("这道题我想死都想不出来 鸡兔同笼", "child"),
     ("i saw on the news that a boy fell through the ice in harbin, so scary", "child"),
