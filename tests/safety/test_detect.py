@@ -270,6 +270,8 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 63): last year's fire in an essay
+    ("孙子作文写去年我们村着火 消防员把牛救出来了 他长大想当消防员", "guardian"),
     # session 19 (round 62): an apology, a tetanus shot, a first shave,
     # a rumour, a kitchen fire put out, running from the dinner table
     ("孙子跟同桌打起来了 老师叫来一问 同桌道了歉 两个人又好了", "guardian"),
