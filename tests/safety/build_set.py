@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bot.safety._data import DATA_DIR  # noqa: E402
 from bot.safety.eval import load  # noqa: E402
+from bot.safety.normalize import canonical  # noqa: E402
 from bot.safety.semantic import BANK_FILE  # noqa: E402
 from tests.similarity import GramIndex  # noqa: E402
 
@@ -62,12 +63,13 @@ def drop_near(rows: list[dict], others: list[dict]) -> list[dict]:
 def prune_bank(rows: list[dict], bank: Path = DATA_DIR / BANK_FILE) -> int:
     """Drop the bank's exemplar lines near any of the rows (headers and comments stay);
     the bank's embedding cache is rebuilt on the next load. Returns how many went."""
-    index = GramIndex([r["text"] for r in rows])
+    # compared as the detector reads them: "i wanna die" in the bank is "i want to die"
+    index = GramIndex([canonical(r["text"]) for r in rows])
     lines = bank.read_text(encoding="utf-8").splitlines(keepends=True)
 
     def exemplar_near(line: str) -> bool:
         text = line.strip()
-        return bool(text) and text[0] not in "#[" and bool(index.near(text, NEAR))
+        return bool(text) and text[0] not in "#[" and bool(index.near(canonical(text), NEAR))
 
     kept = [line for line in lines if not exemplar_near(line)]
     bank.write_text("".join(kept), encoding="utf-8")

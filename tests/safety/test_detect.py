@@ -270,6 +270,14 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 64): a lighter forbidden, a fire-escape
+    # lesson, a whimsical escape, a walk-out that ended at the door, exercise replies
+    ("奶奶说以后不准我玩打火机 我本来也不玩", "child"),
+    ("老师教了我们火灾逃生 要弯腰捂住口鼻", "child"),
+    ("i want to run away to disneyland and never do homework again haha", "child"),
+    ("孙子说要离家出走 走到门口站了一会儿又回来了 说外面太黑", "guardian"),
+    ("ok done breathing. i feel calmer now", "child"),
+    ("深呼吸做完了 感觉好多了", "child"),
     # session 19 (round 63): last year's fire in an essay
     ("孙子作文写去年我们村着火 消防员把牛救出来了 他长大想当消防员", "guardian"),
     # session 19 (round 62): an apology, a tetanus shot, a first shave,
