@@ -270,6 +270,11 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 65): a beating expected and not given,
+    # a thunderstorm night, a day not chosen for a shopping trip
+    ("我以为爷爷要揍我 结果他给我买了根冰棍", "child"),
+    ("晚上打雷 孙子吓得钻我被窝 早上又活蹦乱跳了", "guardian"),
+    ("我还没决定哪天去县城买新书包", "child"),
     # session 19 (round 64): a lighter forbidden, a fire-escape
     # lesson, a whimsical escape, a walk-out that ended at the door, exercise replies
     ("奶奶说以后不准我玩打火机 我本来也不玩", "child"),
