@@ -270,6 +270,10 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 66): a broken window, a grandmother lost for words, Qu Yuan
+    ("孙子踢球把人家窗户玻璃打破了 我让他拿压岁钱去赔", "guardian"),
+    ("孙女问我爷爷去哪了 我一下子说不出话来", "guardian"),
+    ("今天语文课学了屈原 他抱着石头跳了汨罗江 所以端午节要吃粽子", "child"),
     # session 19 (round 65): a beating expected and not given,
     # a thunderstorm night, a day not chosen for a shopping trip
     ("我以为爷爷要揍我 结果他给我买了根冰棍", "child"),
