@@ -54,9 +54,6 @@ MIN_DF = 2
 SENTENCE_WEIGHT = 0.3  # of a sentence negative against a whole message (see weights)
 
 REPO = Path(__file__).resolve().parents[2]
-TRAIN_SOURCES = ("tests/safety/devset.jsonl", "bot/safety/data/bank.txt", "data/nlu/*.yml",
-                 "tests/safety/nlu_labels.tsv", "tests/safety/probes.txt (negatives)",
-                 "tests/safety/folded_blinds.jsonl", "data/content/**/*.yml (button titles)")
 
 @dataclass(frozen=True)
 class Model(LinearScorer):
@@ -173,6 +170,9 @@ def _labelled_set(path: Path, source: str) -> list[Example]:
 
 
 def training_examples(repo: Path = REPO) -> list[Example]:
+    """Every labelled example: the dev set, the folded blinds, the bank, the NLU examples
+    (labelled by tests/safety/nlu_labels.tsv), our content's button titles and the
+    negative probes."""
     from bot.companion.content import all_button_titles
 
     from .semantic import BANK_FILE, parse_bank
