@@ -270,6 +270,15 @@ NOT_ESCALATE = [
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
     ("这块饼干留给你 那块留给弟弟", "child"),
+    # session 19 (round 67): a phone dropped,
+    # a stranger lesson, a tablet game, a hen-house escape, a pet waited for in heaven
+    ("刚才被我妈骂了一顿 因为我把手机摔了 是我不对", "child"),
+    ("安全课讲了陌生人给糖给玩具让你跟他走 千万不能跟", "child"),
+    ("my grandson keeps yelling i killed you at his tablet, he says it is a game with friends",
+     "guardian"),
+    ("she said she was running away to live with the chickens, then came back because it smelled",
+     "guardian"),
+    ("孙子说等他老了也要去天上找他的小兔子", "guardian"),
     # session 19 (round 66): a broken window, a grandmother lost for words, Qu Yuan
     ("孙子踢球把人家窗户玻璃打破了 我让他拿压岁钱去赔", "guardian"),
     ("孙女问我爷爷去哪了 我一下子说不出话来", "guardian"),
