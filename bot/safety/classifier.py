@@ -55,6 +55,7 @@ SENTENCE_WEIGHT = 0.3  # of a sentence negative against a whole message (see wei
 
 REPO = Path(__file__).resolve().parents[2]
 
+
 @dataclass(frozen=True)
 class Model(LinearScorer):
     digest: str = ""      # all training data
