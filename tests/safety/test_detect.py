@@ -269,6 +269,11 @@ NOT_ESCALATE = [
 
 # (text, role): everyday messages that share words with a risk (rounds 11-16, session 5)
 EVERYDAY = [
+    # session 20 (round 70): graves at Qingming, an old idle threat, a scriptwriter, dye
+    ("清明放假 我要跟奶奶去扫墓 给爷爷烧纸", "child"),
+    ("爷爷说我再不写完作业就打断我的腿 哈哈 每回都这么说", "child"),
+    ("这部剧的结局太气人了 作者出来挨打", "child"),
+    ("i want to die my shirt purple for the school play", "child"),
     # session 20 (round 69): a video of a fall, a heavy slab, a trip's goodbye, a pet run over,
     # a drowning lesson, a sister's bike
     ("看到个新闻 一个男孩掉进水库里 被路过的人救上来了", "child"),
