@@ -30,6 +30,10 @@ _WRITER = re.compile(r"(?<![帮给])(?:我|俺)"
 _SAID = re.compile(r"(?<!小)说|道|喊|问|教|考|告诉"
                    r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote|taught)(?![a-z])")
 _ADDRESSED = re.compile(r"你|(?<![a-z])you(?![a-z])")
+# a clause that opens on its verb carries on the subject of the clause before it
+# (喂完我躲到柴房里 用钉子在大腿上刻了一个字): the writer's, when that one was
+_SUBJECTLESS = re.compile(r"(?:然后|接着|又|就|还|偷偷|悄悄|再|便|一个人)?"
+                          r"(?:用|拿|把|往|对着|躲|割|划|刻|吞|烫|掐|咬)(?!.*[他她你])")
 _SAID_END = re.compile(r"(?:(?<!小)说|道|喊|问|讲|写)(?:着|了|过|到)?$"
                        r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote)(?: that)?$")
 FRAMED_FACTOR = 0.3  # a framed (story/game/lesson) non-strong signal keeps 30 %
@@ -266,12 +270,21 @@ class Lexicon:
         else:
             before = text[:left].rstrip(" ,，:：")
             if not _SAID_END.search(before):
-                return bool(_WRITER.search(clause))
+                return bool(_WRITER.search(clause)) or self._continues_writer(before, clause,
+                                                                              breaks)
             speaker = before[_clause_start(before, max(0, len(before) - 1), breaks):]
             quoted = clause
         # the writer quoting themselves speaks for themselves, unless telling someone
         # what to do (我跟孙子说 要是有人说你奶奶出事了 让你跟他走)
         return bool(_WRITER.search(speaker)) and not _ADDRESSED.search(quoted)
+
+    @staticmethod
+    def _continues_writer(before: str, clause: str, breaks: tuple[int, ...]) -> bool:
+        """A subject-less clause right after the writer's own one is the writer's too."""
+        if not before or not _SUBJECTLESS.match(clause):
+            return False
+        prev = before[_clause_start(before, len(before) - 1, breaks, _SENTENCE_OR_CLAUSE):]
+        return bool(_WRITER.search(prev)) and not _SAID.search(prev)
 
     def imminent_cue(self, text: str) -> str | None:
         """What in the text says the disclosure is under way or set for tonight."""
