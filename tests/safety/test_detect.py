@@ -692,6 +692,8 @@ def test_only_the_writers_own_wish_or_plan_lifts_a_frame_off_the_whole_message(
 @pytest.mark.parametrize(("text", "framed"), [
     ("爷爷在看新闻 我写作业写着写着 想到自己不如消失算了", False),
     ("下午打了会游戏 我要去一个谁也找不到我的地方", False),
+    # a clause that opens on its verb carries on the writer of the clause before it
+    ("下午打了会游戏 我躲进被窝 咬手咬到出血", False),
     ("看了个电视剧 她觉得活着没意思 后来好了", True),
     ("看了个电视剧 女主哭着说 我不如消失算了", True),
     ("昨晚做了个梦 我不如消失算了 然后就醒了", True),
