@@ -31,7 +31,7 @@ _SAID = re.compile(r"(?<!小)说|道|喊|问|教|考|告诉"
                    r"|(?<![a-z])(?:said|says|told \w+|asked|yelled|wrote|taught)(?![a-z])")
 _ADDRESSED = re.compile(r"你|(?<![a-z])you(?![a-z])")
 # a clause that opens on its verb carries on the subject of the clause before it
-# (喂完我躲到柴房里 用钉子在大腿上刻了一个字): the writer's, when that one was
+# (下午打了会游戏 我躲进被窝 咬手咬到出血): the writer's, when that one was
 _SUBJECTLESS = re.compile(r"(?:然后|接着|又|就|还|偷偷|悄悄|再|便|一个人)?"
                           r"(?:用|拿|把|往|对着|躲|割|划|刻|吞|烫|掐|咬)(?!.*[他她你])")
 _SAID_END = re.compile(r"(?:(?<!小)说|道|喊|问|讲|写)(?:着|了|过|到)?$"
