@@ -206,9 +206,11 @@ class Lexicon:
         rx = self.semantic_damp.get(category)
         return bool(rx is not None and rx.search(text))
 
-    def negated(self, text: str, start: int) -> bool:
+    def negated(self, text: str, start: int, breaks: tuple[int, ...] = ()) -> bool:
+        """A negation in the clause before `start`; the writer's space between Chinese
+        phrases ends a clause too (都不想了 绳子我倒是想到了别的用处 is no denial)."""
         head = text[:start]
-        cut = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
+        cut = _clause_start(head, start, breaks)
         clause = head[cut:].rstrip()
         if not clause:
             return False
@@ -332,7 +334,7 @@ class Lexicon:
         target = text if rule.strong else masked
         best: Signal | None = None
         for m in rule.regex.finditer(target):
-            if rule.negatable and self.negated(target, m.start()):
+            if rule.negatable and self.negated(target, m.start(), scene.breaks):
                 negated.add(rule.category)
                 continue
             if rule.void_inside is not None and rule.void_inside.search(m.group()):

@@ -553,6 +553,8 @@ def test_exclusions_never_silence_methods_or_abuse(text, category):
     # an A-not-A question asks; it does not deny
     ("是不是我死了 他们才会回来看我", True),
     ("会不会我消失了也没人发现", True),
+    # the writer's space ends the clause: what was denied before it is another thought
+    ("现在连跳舞都不想了 那根绳子我倒是想到了别的用处", True),
 ])
 def test_negation(text, expected):
     assert detect(text).escalate is expected, text
