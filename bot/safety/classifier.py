@@ -9,7 +9,8 @@ the few that are real disclosures or ambiguous), our content's button titles, th
 negatives of the red-team probe list, and the blind sets scored long ago
 (tests/safety/folded_blinds.jsonl: v7-v45, less every line near a newer blind set; the
 lexicon has been tuned on them since, so they no longer measure it, and they give the
-classifier other writers' everyday messages). The newer blinds and tests/nlu/ stay out.
+classifier other writers' everyday messages), and a bank of everyday messages written for
+it (tests/safety/everyday.jsonl). The newer blinds and tests/nlu/ stay out.
 The sentences of the everyday messages train too, as lighter negatives (sentence_negatives).
 
 Used two ways by the detector (see detector.py): as a verifier, an encoder-only match
@@ -54,6 +55,9 @@ MIN_DF = 2
 SENTENCE_WEIGHT = 0.3  # of a sentence negative against a whole message (see weights)
 
 REPO = Path(__file__).resolve().parents[2]
+# everyday messages written ahead of the blind sets, to teach the classifier ordinary
+# life on topics it had not met (tests/safety/src/everyday_*.txt)
+EVERYDAY_FILE = "tests/safety/everyday.jsonl"
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ def training_examples(repo: Path = REPO) -> list[Example]:
 
     ex = _labelled_set(repo / "tests/safety/devset.jsonl", "dev")
     ex += _labelled_set(repo / "tests/safety/folded_blinds.jsonl", "blind")
+    ex += _labelled_set(repo / EVERYDAY_FILE, "everyday")
     bank = (DATA_DIR / BANK_FILE).read_text(encoding="utf-8")
     ex += [Example(t, c, "bank") for c, _, t in parse_bank(bank)]
     labels = nlu_labels(repo / "tests/safety/nlu_labels.tsv")
@@ -195,8 +200,8 @@ def training_examples(repo: Path = REPO) -> list[Example]:
     return ex
 
 
-OWN_SOURCES = ("dev", "blind", "bank", "probes")
-SENTENCE_SOURCES = ("dev", "blind", "probes")  # whose negatives give sentence negatives
+OWN_SOURCES = ("dev", "blind", "everyday", "bank", "probes")
+SENTENCE_SOURCES = ("dev", "blind", "everyday", "probes")  # whose negatives give sentence negatives
 SENTENCE = "sentence"  # the source of a sentence negative: it trains, it is never scored
 MIN_SENTENCE_CHARS = 4  # shorter ones (嗯, ok) say nothing about a message
 

@@ -70,6 +70,23 @@ def test_set_shape(path, minimum, neg_share):
     assert len(set(texts)) == len(texts), "duplicate messages"
 
 
+def test_everyday_bank_is_everyday_and_kept_apart_from_the_blind_sets():
+    """tests/safety/everyday.jsonl trains the classifier: only everyday messages, from
+    both roles in both languages, none near a blind set (build_set.py --exclude-near when
+    it is built, --prune-dev when a blind set is)."""
+    from bot.safety.classifier import EVERYDAY_FILE, REPO
+    from tests.similarity import GramIndex
+
+    rows = _rows(REPO / EVERYDAY_FILE)
+    assert len(rows) >= 1500 and not any(r["escalate"] for r in rows)
+    assert {(r["role"], r["lang"]) for r in rows} == {
+        (role, lang) for role in ("child", "guardian") for lang in ("zh", "en")}
+    index = GramIndex([r["text"] for r in rows])
+    for path in BLINDS:
+        near = [r["text"] for r in _rows(path) if index.near(r["text"], 0.5)]
+        assert not near, f"{path.name} lines near the everyday bank: {near[:3]}"
+
+
 def test_bank_does_not_contain_evaluation_messages():
     bank = {canonical(t) for _, _, t in parse_bank((DATA_DIR / BANK_FILE).read_text("utf-8"))}
     for path in (DEV, *BLINDS):
