@@ -7,9 +7,10 @@ negative and the eight categories. Trained at build time on the dev set, the sem
 bank, the NLU training examples of everyday intents (tests/safety/nlu_labels.tsv marks
 the few that are real disclosures or ambiguous), our content's button titles, the
 negatives of the red-team probe list, and the blind sets scored long ago
-(tests/safety/folded_blinds.jsonl: v7-v45, less every line near a newer blind set; the
-lexicon has been tuned on them since, so they no longer measure it, and they give the
-classifier other writers' everyday messages), and a bank of everyday messages written for
+(tests/safety/folded_blinds.jsonl: v7-v45, less every line near a newer blind set; and
+since session 27 the sets v46-v114 as they are, FOLDED_SETS: the lexicon has been tuned on
+every miss of them since, so they no longer measure it, and they give the classifier other
+writers' disclosures and everyday messages), and a bank of everyday messages written for
 it (tests/safety/everyday.jsonl). The newer blinds and tests/nlu/ stay out.
 The sentences of the everyday messages train too, as lighter negatives (sentence_negatives).
 
@@ -58,6 +59,12 @@ REPO = Path(__file__).resolve().parents[2]
 # everyday messages written ahead of the blind sets, to teach the classifier ordinary
 # life on topics it had not met (tests/safety/src/everyday_*.txt)
 EVERYDAY_FILE = "tests/safety/everyday.jsonl"
+# blind sets scored once and then tuned on (session 27). A newer set is built with
+# build_set.py --exclude-near against every older one, so no line near it trains. Trial:
+# with v46-v100 folded, on v101-v114 (not trained on) the model layers alone caught 2601
+# of 2703 disclosures instead of 2535 (suicide 718/755 instead of 696) with 88 false
+# alarms of 2866 instead of 91, thresholds unchanged.
+FOLDED_SETS = tuple(f"tests/safety/blind_v{v}.jsonl" for v in range(46, 115))
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,7 @@ def _labelled_set(path: Path, source: str) -> list[Example]:
 
 
 def training_examples(repo: Path = REPO) -> list[Example]:
-    """Every labelled example: the dev set, the folded blinds, the bank, the NLU examples
+    """Every labelled example: the dev set, the folded blinds and sets, the bank, the NLU examples
     (labelled by tests/safety/nlu_labels.tsv), our content's button titles and the
     negative probes."""
     from bot.companion.content import all_button_titles
@@ -184,6 +191,8 @@ def training_examples(repo: Path = REPO) -> list[Example]:
 
     ex = _labelled_set(repo / "tests/safety/devset.jsonl", "dev")
     ex += _labelled_set(repo / "tests/safety/folded_blinds.jsonl", "blind")
+    for name in FOLDED_SETS:
+        ex += _labelled_set(repo / name, "blind")
     ex += _labelled_set(repo / EVERYDAY_FILE, "everyday")
     bank = (DATA_DIR / BANK_FILE).read_text(encoding="utf-8")
     ex += [Example(t, c, "bank") for c, _, t in parse_bank(bank)]

@@ -19,8 +19,9 @@ def test_single_subthreshold_message_does_not_escalate():
 
 
 def test_hints_accumulate_to_suicide():
-    # (我是个累赘, perceived burdensomeness, escalates on its own since round 9)
-    ds = turns("没人在乎我", "都是我的错", "反正没人在乎我")
+    # (我是个累赘, perceived burdensomeness, escalates on its own since round 9, and so
+    # does 反正没人在乎我 since session 27's retrain: in our data it always came with more)
+    ds = turns("没人在乎我", "都是我的错", "我好没用")
     assert not any(d.escalate for d in ds)
     c = assess_conversation(ds)
     assert c.escalate and c.category == "suicide"
@@ -57,7 +58,7 @@ def test_window_limits_old_hints():
 
 
 def test_accepts_stored_dicts():
-    stored = [detect(t).to_dict() for t in ("没人在乎我", "都是我的错", "反正没人在乎我")]
+    stored = [detect(t).to_dict() for t in ("没人在乎我", "都是我的错", "我好没用")]
     assert assess_conversation(stored).escalate
     cli_only = [detect("他摸我下面").to_cli_dict(), detect("嗯").to_cli_dict()]
     c = assess_conversation(cli_only)
@@ -66,7 +67,7 @@ def test_accepts_stored_dicts():
 
 def test_pure():
     # (我是个累赘, perceived burdensomeness, escalates on its own since round 9)
-    ds = turns("没人在乎我", "都是我的错", "反正没人在乎我")
+    ds = turns("没人在乎我", "都是我的错", "我好没用")
     assert assess_conversation(ds) == assess_conversation(tuple(ds))
 
 

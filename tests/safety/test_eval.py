@@ -86,6 +86,20 @@ def test_everyday_bank_is_everyday_and_kept_apart_from_the_blind_sets():
     assert len(kept) == len(blind), "blind lines near the everyday bank"
 
 
+def test_folded_sets_stay_apart_from_the_newer_blinds():
+    """The classifier trains on FOLDED_SETS; a blind set scored after them holds no line
+    near one of theirs (build_set.py --exclude-near), or its first contact would flatter."""
+    from bot.safety.classifier import FOLDED_SETS, REPO
+    from tests.safety.build_set import drop_near
+
+    folded = [REPO / name for name in FOLDED_SETS]
+    last = max(int(path.stem.removeprefix("blind_v")) for path in folded)
+    newer = [r for path in BLINDS if int(path.stem.removeprefix("blind_v")) > last
+             for r in _rows(path)]
+    kept = drop_near(newer, [r for path in folded for r in _rows(path)])
+    assert len(kept) == len(newer), "newer blind lines near a folded set"
+
+
 def test_bank_does_not_contain_evaluation_messages():
     bank = {canonical(t) for _, _, t in parse_bank((DATA_DIR / BANK_FILE).read_text("utf-8"))}
     for path in (DEV, *BLINDS):

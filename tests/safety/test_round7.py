@@ -72,7 +72,7 @@ def test_homophone_typo_keeps_a_character():
 def test_sadness_alone_is_a_context_signal():
     first = detect("感觉没有人在乎我", "child")
     assert not first.escalate and first.signals
-    later = [detect("都是我的错", "child"), detect("反正没人在乎我", "child")]
+    later = [detect("都是我的错", "child"), detect("我好没用", "child")]
     assert not any(d.escalate for d in later)
     c = assess_conversation([first, *later])
     assert c.escalate and c.category == "suicide"
