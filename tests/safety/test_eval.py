@@ -92,10 +92,12 @@ def test_folded_sets_stay_apart_from_the_newer_blinds():
     from bot.safety.classifier import FOLDED_SETS, REPO
     from tests.safety.build_set import drop_near
 
+    def version(path: Path) -> int:
+        return int(path.stem.removeprefix("blind_v"))
+
     folded = [REPO / name for name in FOLDED_SETS]
-    last = max(int(path.stem.removeprefix("blind_v")) for path in folded)
-    newer = [r for path in BLINDS if int(path.stem.removeprefix("blind_v")) > last
-             for r in _rows(path)]
+    last = max(map(version, folded))
+    newer = [r for path in BLINDS if version(path) > last for r in _rows(path)]
     kept = drop_near(newer, [r for path in folded for r in _rows(path)])
     assert len(kept) == len(newer), "newer blind lines near a folded set"
 
