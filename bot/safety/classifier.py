@@ -8,7 +8,8 @@ bank, the NLU training examples of everyday intents (tests/safety/nlu_labels.tsv
 the few that are real disclosures or ambiguous), our content's button titles, the
 negatives of the red-team probe list, and the blind sets scored long ago
 (tests/safety/folded_blinds.jsonl: v7-v45, less every line near a newer blind set; and
-since session 27 the sets v46-v114 as they are, and v115-v122 since session 28, FOLDED_SETS:
+since session 27 the sets v46-v114 as they are, v115-v122 since session 28 and v123-v142
+since session 29, FOLDED_SETS:
 the lexicon has been tuned on every miss of them since, so they no longer measure it, and
 they give the classifier other writers' disclosures and everyday messages), and a bank of
 everyday messages written for it (tests/safety/everyday.jsonl). The newer blinds and
@@ -61,12 +62,12 @@ REPO = Path(__file__).resolve().parents[2]
 # life on topics it had not met (tests/safety/src/everyday_*.txt)
 EVERYDAY_FILE = "tests/safety/everyday.jsonl"
 # blind sets scored once and then tuned on (v46-v114 since session 27, v115-v122 since
-# session 28). A newer set is built with build_set.py --exclude-near against every older
-# one, so no line near it trains. Trial (session 27):
+# session 28, v123-v142 since session 29). A newer set is built with build_set.py
+# --exclude-near against every older one, so no line near it trains. Trial (session 27):
 # with v46-v100 folded, on v101-v114 (not trained on) the model layers alone caught 2601
 # of 2703 disclosures instead of 2535 (suicide 718/755 instead of 696) with 88 false
 # alarms of 2866 instead of 91, thresholds unchanged.
-FOLDED_SETS = tuple(f"tests/safety/blind_v{v}.jsonl" for v in range(46, 123))
+FOLDED_SETS = tuple(f"tests/safety/blind_v{v}.jsonl" for v in range(46, 143))
 
 
 @dataclass(frozen=True)
