@@ -160,14 +160,13 @@ class LiteralIndex:
             else:
                 key = min(ps, key=lambda p: (shared[p], p))
                 self.by_pair.setdefault(key, []).append(lit)
-        # a set, not the dict: set & set walks the smaller side (a message's few
-        # hundred pairs), set.intersection(dict) walks all ten thousand keys
-        self.pair_keys = frozenset(self.by_pair)
 
     def present(self, text: str) -> set[str]:
         found = self.singles.intersection(text)
         by_pair = self.by_pair
-        for pair in _pairs(text) & self.pair_keys:
+        # a keys view walks the smaller side (the message's pairs); set.intersection(dict)
+        # walked all ten thousand keys on every reading
+        for pair in by_pair.keys() & _pairs(text):
             found.update(lit for lit in by_pair[pair] if lit in text)
         return found
 
