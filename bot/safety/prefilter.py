@@ -15,8 +15,9 @@ every message we have), so a skipped rule is one that could not have matched.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Iterable
+
+import ahocorasick
 
 try:  # Python 3.11 moved the parser
     from re import _constants as c  # type: ignore[attr-defined]
@@ -143,33 +144,21 @@ def required_literals(rx: re.Pattern) -> Literals | None:
 
 
 class LiteralIndex:
-    """Which of many literals occur in a text: each literal is filed under the one of
-    its two-character pairs that the fewest literals share (so common pairs such as
-    "th" or 我的 head small buckets), and only the buckets whose pair occurs in the
-    text are tested, each literal by a C-level substring search. One-character
-    literals are a set of their own."""
+    """Which of many literals occur in a text, in one pass over it: an Aho-Corasick
+    automaton (pyahocorasick, C) over all the rules' literals. Testing each literal
+    by substring search, even bucketed by character pairs, was 8,000 searches and
+    ~1.6 ms per reading of a long message; the automaton is ~10 µs."""
 
     def __init__(self, literals: Iterable[str]) -> None:
-        self.singles: set[str] = set()
-        self.by_pair: dict[str, list[str]] = {}
-        pairs = {lit: _pairs(lit) for lit in sorted(set(literals)) if lit}
-        shared = Counter(p for ps in pairs.values() for p in ps)
-        for lit, ps in pairs.items():
-            if not ps:
-                self.singles.add(lit)
-            else:
-                key = min(ps, key=lambda p: (shared[p], p))
-                self.by_pair.setdefault(key, []).append(lit)
+        self._automaton = ahocorasick.Automaton()
+        for lit in set(literals):
+            if lit:
+                self._automaton.add_word(lit, lit)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
 
     def present(self, text: str) -> set[str]:
-        found = self.singles.intersection(text)
-        by_pair = self.by_pair
-        # a keys view walks the smaller side (the message's pairs); set.intersection(dict)
-        # walked all ten thousand keys on every reading
-        for pair in by_pair.keys() & _pairs(text):
-            found.update(lit for lit in by_pair[pair] if lit in text)
-        return found
-
-
-def _pairs(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+        if self._empty or not text:
+            return set()
+        return {lit for _end, lit in self._automaton.iter(text)}

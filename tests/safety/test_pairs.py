@@ -44,10 +44,10 @@ def encoder(monkeypatch: pytest.MonkeyPatch) -> RecordingEncoder:
     return enc
 
 
-def risk_of(sentences: list[str], whole: str = LONG_WHOLE, settled: bool = False) -> float:
+def risk_of(sentences: list[str], whole: str = LONG_WHOLE) -> float:
     segs = [whole, *sentences]
     emb = np.zeros((len(segs), 512), dtype=np.float32)
-    return 1.0 - float(detector._classifier_probs(KeywordClassifier(), segs, emb, settled)[0][0])
+    return 1.0 - float(detector._classifier_probs(KeywordClassifier(), segs, emb)[0][0])
 
 
 def test_a_sentence_risky_only_on_its_own_does_not_speak_for_a_long_message(encoder):
@@ -60,16 +60,14 @@ def test_a_sentence_still_risky_beside_a_neighbour_speaks(encoder):
     assert risk_of([f"{FRAME} night", f"{RISK} off the roof", "homework", "bed"]) > 0.8
 
 
-@pytest.mark.parametrize("sentences, whole, settled", [
+@pytest.mark.parametrize("sentences, whole", [
     # a short message: each sentence speaks (no neighbours to read it with)
-    (FRAMED, "short", False),
+    (FRAMED, "short"),
     # too few sentences for a neighbour to be context
-    (FRAMED[1:3], LONG_WHOLE, False),
-    # the lexicon already escalates: the check could not change the decision
-    (FRAMED, LONG_WHOLE, True),
+    (FRAMED[1:3], LONG_WHOLE),
 ])
-def test_no_neighbour_check(encoder, sentences, whole, settled):
-    assert risk_of(sentences, whole, settled) > 0.8
+def test_no_neighbour_check(encoder, sentences, whole):
+    assert risk_of(sentences, whole) > 0.8
     assert encoder.calls == []
 
 
@@ -77,3 +75,13 @@ def test_the_check_is_off_at_zero(encoder, monkeypatch):
     monkeypatch.setattr(detector, "T_RISK_PAIR", 0.0)
     assert risk_of(FRAMED) > 0.8
     assert encoder.calls == []
+
+
+def test_the_encoder_is_skipped_when_the_lexicon_already_escalates(encoder):
+    """The model layers only add evidence, so a message the lexicon escalates on its own
+    costs no encoder call; one it does not still gets the model's reading."""
+    result = detector.analyse("我不想活了 我已经写好遗书了", "child")
+    assert result.escalate and result.category == "suicide"
+    assert encoder.calls == []
+    assert not detector.analyse("今天数学考了九十分 奶奶给我做了红烧肉", "child").escalate
+    assert encoder.calls and encoder.calls[0][0].startswith("今天数学考了九十分")
