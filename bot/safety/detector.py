@@ -252,11 +252,13 @@ def analyse(text: object, role: str | None = None, *, semantic: bool = True,
     # cannot change the decision, so the encoder (most of a long message's time) is
     # skipped. On the dev set and every blind (24,342 such disclosures) that changed
     # the category of 8 and the severity of 2.
-    if semantic and not combine(sigs).escalate:
+    result = combine(sigs)
+    if semantic and not result.escalate:
         sem_text = _semantic_text(norm.base, lex)
         if len(sem_text) >= 2:
-            sigs += _model_signals(sem_text, lex, norm.base, negated, classifier)
-    return _imminent(combine(sigs), lex, norm.base)
+            result = combine(sigs + _model_signals(sem_text, lex, norm.base, negated,
+                                                   classifier))
+    return _imminent(result, lex, norm.base)
 
 
 def _imminent(result: Detection, lex: _lexicon.Lexicon, text: str) -> Detection:
