@@ -8,6 +8,7 @@ the safety sets use 0.5 so no dev line is a light rewrite of an evaluation messa
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
@@ -40,22 +41,64 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 
 class GramIndex:
-    """An inverted 3-gram index over texts, so each lookup compares only texts sharing a gram."""
+    """Texts indexed for near-duplicate lookups by prefix filtering (PPJoin): grams are
+    ranked rarest first; two texts at Jaccard ≥ t share their first common gram within
+    both of their first |grams| - ⌈t·|grams|⌉ + 1 ranked grams, and the grams after it
+    in either bound their overlap. So a lookup compares a handful of texts, not every
+    text sharing a common gram such as 我不想."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.norms = [normalise(t) for t in texts]
         self.grams = [grams(n) for n in self.norms]
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for j, g in enumerate(self.grams):
+        self._by_norm: dict[str, list[int]] = defaultdict(list)
+        for j, n in enumerate(self.norms):
+            self._by_norm[n].append(j)
+        self._freq: dict[str, int] = defaultdict(int)
+        for g in self.grams:
             for x in g:
-                self._postings[x].append(j)
+                self._freq[x] += 1
+        # per threshold: gram -> (text, the gram's rank in that text)
+        self._prefixes: dict[float, dict[str, list[tuple[int, int]]]] = {}
+
+    def _prefix(self, g: frozenset[str], threshold: float) -> list[str]:
+        ranked = sorted(g, key=lambda x: (self._freq.get(x, 0), x))
+        shared = max(1, math.ceil(threshold * len(ranked) - 1e-9))
+        return ranked[: len(ranked) - shared + 1]
+
+    def _postings(self, threshold: float) -> dict[str, list[tuple[int, int]]]:
+        if threshold not in self._prefixes:
+            postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for j, g in enumerate(self.grams):
+                for rank, x in enumerate(self._prefix(g, threshold)):
+                    postings[x].append((j, rank))
+            self._prefixes[threshold] = postings
+        return self._prefixes[threshold]
+
+    def _candidates(self, g: frozenset[str], threshold: float) -> list[int]:
+        """Texts whose first common gram with g leaves room for Jaccard ≥ threshold."""
+        postings, size = self._postings(threshold), len(g)
+        seen: set[int] = set()
+        out = []
+        for rank, x in enumerate(self._prefix(g, threshold)):
+            for j, their_rank in postings.get(x, ()):
+                if j in seen:
+                    continue
+                seen.add(j)
+                other = len(self.grams[j])
+                needed = math.ceil(threshold / (1 + threshold) * (size + other) - 1e-9)
+                if 1 + min(size - rank - 1, other - their_rank - 1) >= needed:
+                    out.append(j)
+        return out
 
     def near(self, text: str, threshold: float) -> list[int]:
         """Indices of indexed texts equal to `text` once normalised or at Jaccard ≥ threshold."""
         norm = normalise(text)
         g = grams(norm)
-        cands = sorted({j for x in g for j in self._postings.get(x, ())})
-        return [j for j in cands if norm == self.norms[j] or jaccard(g, self.grams[j]) >= threshold]
+        found = set(self._by_norm.get(norm, ()))
+        if g:
+            found.update(j for j in self._candidates(g, threshold)
+                         if jaccard(g, self.grams[j]) >= threshold)
+        return sorted(found)
 
 
 def near_duplicates(left: Sequence[str], right: Sequence[str], threshold: float,
