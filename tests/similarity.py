@@ -50,9 +50,6 @@ class GramIndex:
     def __init__(self, texts: Sequence[str]) -> None:
         self.norms = [normalise(t) for t in texts]
         self.grams = [grams(n) for n in self.norms]
-        self._by_norm: dict[str, list[int]] = defaultdict(list)
-        for j, n in enumerate(self.norms):
-            self._by_norm[n].append(j)
         self._freq: dict[str, int] = defaultdict(int)
         for g in self.grams:
             for x in g:
@@ -94,11 +91,9 @@ class GramIndex:
         """Indices of indexed texts equal to `text` once normalised or at Jaccard ≥ threshold."""
         norm = normalise(text)
         g = grams(norm)
-        found = set(self._by_norm.get(norm, ()))
-        if g:
-            found.update(j for j in self._candidates(g, threshold)
-                         if jaccard(g, self.grams[j]) >= threshold)
-        return sorted(found)
+        # texts equal once normalised have equal grams (Jaccard 1), so the candidates hold them
+        return sorted(j for j in self._candidates(g, threshold)
+                      if jaccard(g, self.grams[j]) >= threshold)
 
 
 def near_duplicates(left: Sequence[str], right: Sequence[str], threshold: float,
