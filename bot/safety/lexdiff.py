@@ -5,6 +5,7 @@ labelled message we hold.
     ... edit bot/safety/data/lexicon.yaml ...
     python -m bot.safety.lexdiff compare BASE.json.gz  # lists every changed decision
     python -m bot.safety.lexdiff compare BASE.json.gz --rules suicide.farewell abuse.hit
+    python -m bot.safety.lexdiff compare BASE.json.gz --match '作文'   # after a frame edit
 
 A snapshot holds, for each message of the dev set, every held-out set, the folded sets,
 the everyday bank, the encoder's bank, the probes and the pending negatives, its label and
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -201,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("snapshot", type=Path)
     ap.add_argument("--rules", nargs="+", default=[],
                     help="compare: only the messages these rules (category.id) can match")
+    ap.add_argument("--match", metavar="REGEX",
+                    help="compare: only the messages a reading of which this matches "
+                         "(for an edit outside the rules: a frame, a slot, a mask)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--corpus", nargs="+", type=Path,
                     help="these files instead of every labelled set we hold")
@@ -215,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rules:
         from .lexicon import lexicon
         rows = touched(rows, args.rules, [lexicon(), _lexicon_of(base_lexicon)])
+    if args.match:
+        rx = re.compile(args.match)
+        rows = [r for r in rows if any(rx.search(t) for t in normalize(r.text).all_texts)]
     new_rows = sum((r.text, r.role) not in before for r in rows)
     return _report(changes(before, rows, decide(rows, args.jobs)), len(rows), new_rows)
 

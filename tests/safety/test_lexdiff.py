@@ -87,6 +87,9 @@ def test_a_dropped_rule_shows_as_lost_and_the_check_fails(tmp_path):
     assert lost and all("我想自杀" in line for line in lost)
     # --rules read only the message the dropped rule (in the snapshot's lexicon) matches
     assert "checked 1 messages" in only.stdout
+    matched = _run(["compare", str(snapshot), "--corpus", str(corpus), "--jobs", "1",
+                    "--match", "累死"], edited)
+    assert matched.returncode == 0 and "checked 1 messages" in matched.stdout, matched.stdout
 
 
 def test_unknown_rule_ids_are_refused(tmp_path):
