@@ -109,7 +109,7 @@ def combine(signals: Iterable[Signal], threshold: float = THRESHOLD) -> Detectio
 
 def _semantic_text(text: str, lex: _lexicon.Lexicon) -> str:
     """Hyperbole removed so 累死了 does not look like death to the encoder."""
-    return _MASKED.sub(" ", lex.masked(text)).strip()
+    return _MASKED.sub(" ", lex.masked(text, lex.present(text))).strip()
 
 
 def semantic_input(text: object) -> tuple[str, str]:
@@ -186,7 +186,7 @@ class _SegmentFrames:
 
     def __init__(self, lex: _lexicon.Lexicon, raw: str, segs: list[str]):
         self.lex, self.raw, self.segs = lex, raw, segs
-        self.cues = {} if lex.first_person_message(raw) else lex.frame_cues(raw)
+        self.cues = {} if lex.first_person_message(raw) else lex.frame_cues(raw, lex.present(raw))
         self.memo: dict[int, dict[str, str]] = {0: lex.frames_reaching(self.cues, len(raw))}
 
     def of(self, segment: int) -> dict[str, str]:

@@ -155,7 +155,7 @@ def _lexicon_of(yaml_text: str) -> Lexicon:
 def rule_patterns(rule_ids: Sequence[str], lexicons: Sequence[Lexicon]) -> list[re.Pattern]:
     """These rules' patterns in each of the lexicons (a row the edit stopped matching
     counts as much as one it now matches)."""
-    known = [{r.id: r.regex for r in lex.rules} for lex in lexicons]
+    known = [{r.id: r.regex.whole for r in lex.rules} for lex in lexicons]
     missing = [i for i in rule_ids if not any(i in k for k in known)]
     if missing:
         raise SystemExit(f"unknown rule ids: {', '.join(missing)}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ._data import load_yaml
 from .normalize import Normalized
-from .prefilter import LiteralIndex, required_literals
+from .prefilter import Alternation, LiteralIndex
 from .types import CATEGORIES, SEVERITIES, Signal
 
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
@@ -48,13 +48,13 @@ class Rule:
     strong: bool
     negatable: bool
     source: str
-    regex: re.Pattern
+    regex: Alternation
     now_severity: str | None
-    now_re: re.Pattern | None
-    unless: re.Pattern | None
-    also: re.Pattern | None
-    void_inside: re.Pattern | None = None  # a match containing this is not a hit
-    void_before: re.Pattern | None = None  # nor one whose clause ends in this before it
+    now_re: Alternation | None
+    unless: Alternation | None
+    also: Alternation | None
+    void_inside: Alternation | None = None  # a match containing this is not a hit
+    void_before: Alternation | None = None  # nor one whose clause ends in this before it
     # every match contains one of these (None: unknown); see prefilter.py
     literals: frozenset[str] | None = None
 
@@ -72,18 +72,18 @@ def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
     return _SLOT.sub(sub, pattern)
 
 
-def _compile_list(zh: list[str], en: list[str], slots: dict[str, str]) -> re.Pattern | None:
+def _compile_list(zh: list[str], en: list[str], slots: dict[str, str]) -> Alternation | None:
     parts = [_expand(p, slots) for p in zh]
     # English words must not match inside other words
     parts += [rf"(?<![a-z])(?:{_expand(p, slots)})(?![a-z])" for p in en]
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+    return Alternation(parts) if parts else None
 
 
-def _opt(value: object, slots: dict[str, str]) -> re.Pattern | None:
+def _opt(value: object, slots: dict[str, str]) -> Alternation | None:
     if not value:
         return None
     items = value if isinstance(value, list) else [value]
-    return re.compile("|".join(f"(?:{_expand(str(v), slots)})" for v in items))
+    return Alternation(_expand(str(v), slots) for v in items)
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class _Scene:
     text: str
     cues: dict[str, list[int]]
     breaks: tuple[int, ...]
+    present: set[str] | None  # the literals in it (None: run every pattern)
 
 
 def _clause_start(text: str, pos: int, breaks: tuple[int, ...],
@@ -144,8 +145,21 @@ class Lexicon:
         self.imminent = _opt(data.get("imminent"), s)
         self.semantic_damp = {c: _opt(v, s) for c, v in (data.get("semantic_damp") or {}).items()}
         self.rules = [self._rule(r) for r in data["rules"]]
-        self.literal_index = LiteralIndex(
-            lit for r in self.rules if r.literals is not None for lit in r.literals)
+        self.literal_index = LiteralIndex(self._literals())
+
+    def _literals(self) -> Iterator[str]:
+        """Every literal the scan's prefilters test: the rules' and their patterns'."""
+        scanned = [self.mask, self.mask_en, self.frame_void, *self.frames.values()]
+        for r in self.rules:
+            yield from r.literals or ()
+            scanned += [r.regex, r.unless, r.also, r.void_inside, r.void_before]
+        for alt in scanned:
+            if alt is not None:
+                yield from alt.part_literals
+
+    def present(self, text: str) -> set[str]:
+        """The prefilters' literals that occur in the text (one pass over it)."""
+        return self.literal_index.present(text)
 
     def _rule(self, r: dict) -> Rule:
         s = self.slots
@@ -163,15 +177,16 @@ class Lexicon:
             now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
             also=_opt(r.get("also"), s), void_inside=_opt(r.get("void_inside"), s),
             void_before=_opt(r.get("void_before"), s),
-            literals=required_literals(regex),
+            literals=regex.literals,
         )
 
     # -- exclusions ---------------------------------------------------------
-    def masked(self, text: str) -> str:
-        """Hyperbole and idioms (累死了, 想死你了, killing me) blanked out."""
+    def masked(self, text: str, present: set[str] | None = None) -> str:
+        """Hyperbole and idioms (累死了, 想死你了, killing me) blanked out. `present`:
+        the text's literals, when known (blanking only removes literals)."""
         for rx in (self.mask, self.mask_en):
             if rx is not None:
-                text = rx.sub(lambda m: "□" * len(m.group(0)), text)
+                text = rx.sub(lambda m: "□" * len(m.group(0)), text, present)
         return text
 
     def frames_in(self, text: str) -> dict[str, str]:
@@ -225,12 +240,12 @@ class Lexicon:
         clause = text[left:_next_end(_CLAUSE_END, text, end, breaks)]
         return bool(self.frame_self.search(clause))
 
-    def frame_cues(self, text: str) -> dict[str, list[int]]:
+    def frame_cues(self, text: str, present: set[str] | None = None) -> dict[str, list[int]]:
         """{frame: where its cues start}, the frame that damps most first; none when a
         frame void (a challenge, a video call, 说真的) is in the text."""
-        if self.frame_void is not None and self.frame_void.search(text):
+        if self.frame_void is not None and self.frame_void.search(text, present):
             return {}
-        cues = {n: [m.start() for m in rx.finditer(text)]
+        cues = {n: [m.start() for m in rx.finditer(text, present)]
                 for n, rx in self.frames.items() if rx is not None}
         return {n: cues[n] for n in sorted(cues, key=lambda n: n not in self.frame_strong)
                 if cues[n]}
@@ -309,37 +324,39 @@ class Lexicon:
         best: dict[str, Signal] = {}
         negated: set[str] = set()
         for reading, text in norm.readings:
-            masked = self.masked(text)
-            scene = _Scene(text, self.frame_cues(text), norm.breaks if not reading else ())
+            present = self.present(text) if prefilter else None
+            masked = self.masked(text, present)
+            scene = _Scene(text, self.frame_cues(text, present),
+                           norm.breaks if not reading else (), present)
             now = bool(self.now.search(text)) if self.now else False
-            for rule in (self._candidates(text) if prefilter else self.rules):
+            for rule in (self.rules if present is None else self._candidates(present)):
                 sig = self._apply(rule, masked, scene, now, reading, negated)
                 if sig and (rule.id not in best or sig.score > best[rule.id].score):
                     best[rule.id] = sig
         return list(best.values()), negated - {s.category for s in best.values()}
 
-    def _candidates(self, text: str) -> list[Rule]:
+    def _candidates(self, present: set[str]) -> list[Rule]:
         """The rules whose required words occur in the text (a long message is
         scanned by a handful of rules instead of a hundred)."""
-        present = self.literal_index.present(text)
         return [r for r in self.rules if r.literals is None or not present.isdisjoint(r.literals)]
 
     def _apply(self, rule: Rule, masked: str, scene: _Scene, now: bool, reading: str,
                negated: set[str]) -> Signal | None:
-        text = scene.text
-        if rule.unless is not None and rule.unless.search(text):
+        text, present = scene.text, scene.present
+        if rule.unless is not None and rule.unless.search(text, present):
             return None
-        if rule.also is not None and not rule.also.search(text):
+        if rule.also is not None and not rule.also.search(text, present):
             return None
         target = text if rule.strong else masked
         best: Signal | None = None
-        for m in rule.regex.finditer(target):
+        for m in rule.regex.finditer(target, present):
             if rule.negatable and self.negated(target, m.start(), scene.breaks):
                 negated.add(rule.category)
                 continue
-            if rule.void_inside is not None and rule.void_inside.search(m.group()):
+            if rule.void_inside is not None and rule.void_inside.search(m.group(), present):
                 continue
-            if rule.void_before is not None and rule.void_before.search(target[:m.start()]):
+            if (rule.void_before is not None
+                    and rule.void_before.search(target[:m.start()], present)):
                 continue
             sig = self._signal(rule, scene, m, now, reading)
             if best is None or sig.score > best.score:

@@ -10,7 +10,7 @@ import pytest
 from bot.safety import lexicon as lexicon_mod
 from bot.safety.eval import load
 from bot.safety.normalize import normalize
-from bot.safety.prefilter import LiteralIndex, required_literals
+from bot.safety.prefilter import Alternation, LiteralIndex, required_literals
 
 HERE = Path(__file__).parent
 
@@ -62,3 +62,38 @@ def test_scans_with_and_without_the_prefilter_agree() -> None:
         if scan(norm, prefilter=True) != scan(norm, prefilter=False):
             differ.append(text)
     assert not differ, differ[:5]
+
+
+ALTERNATIVES = [r"(?<![a-z])kill(?![a-z])", r"想死", r"想(?:死|跳楼)", r"[^。]{0,4}农药",
+                r"(?<=我)不想活", r"死了?", r"(?<![a-z])(?:i|im) (?:want to|wanna) die(?![a-z])"]
+
+
+@pytest.mark.parametrize("text", [
+    "我想死 想跳楼 奶奶把农药放在柜子里",
+    "i wanna die. kill kill skill",
+    "我不想活了 死了算了 想死",
+    "农药农药农药",
+    "nothing here at all",
+    "",
+])
+def test_an_alternation_matches_as_the_joined_regex_whatever_the_parts_run(text: str) -> None:
+    alt = Alternation(ALTERNATIVES)
+    whole = [(m.start(), m.end()) for m in alt.whole.finditer(text)]
+    present = LiteralIndex(alt.part_literals).present(text)
+    assert [(m.start(), m.end()) for m in alt.finditer(text, present)] == whole
+    assert bool(alt.search(text, present)) == bool(whole)
+    blank = lambda m: "□" * len(m.group(0))  # noqa: E731
+    assert alt.sub(blank, text, present) == alt.whole.sub(blank, text)
+
+
+def test_an_alternation_runs_only_the_parts_whose_literals_are_present() -> None:
+    alt = Alternation([r"想死", r"跳楼", r"(?<![a-z])kill(?![a-z])"])
+    assert alt.literals == {"想死", "跳楼", "kill"}
+    list(alt.finditer("我想死", {"想死"}))
+    assert [rx is not None for rx in alt._compiled] == [True, False, False]
+
+
+def test_an_alternation_that_can_match_empty_runs_whole() -> None:
+    alt = Alternation([r"想死", r"x*"])
+    assert [m.span() for m in alt.finditer("a想死", {"想死"})] == [
+        m.span() for m in alt.whole.finditer("a想死")]
