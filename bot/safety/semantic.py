@@ -54,6 +54,16 @@ class Bank:
     labels: np.ndarray       # category index, -1 for negatives
     severities: tuple[str, ...]
     emb: np.ndarray          # (n, 512) float32, L2-normalised
+    # the bank's columns per category (CATEGORIES order) and its negatives' columns,
+    # found once instead of on every message
+    columns: tuple[np.ndarray, ...]
+    negatives: np.ndarray
+
+    @classmethod
+    def of(cls, texts: tuple[str, ...], labels: np.ndarray, severities: tuple[str, ...],
+           emb: np.ndarray) -> Bank:
+        columns = tuple(np.flatnonzero(labels == ci) for ci in range(len(CATEGORIES)))
+        return cls(texts, labels, severities, emb, columns, np.flatnonzero(labels < 0))
 
 
 def parse_bank(text: str) -> list[tuple[str, str, str]]:
@@ -138,7 +148,7 @@ def bank() -> Bank:
                 emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-6)
                 labels = np.array([CATEGORIES.index(c) if c in CATEGORIES else -1
                                    for c, _, _ in rows], dtype=np.int16)
-                _BANK = Bank(tuple(texts), labels, tuple(s for _, s, _ in rows), emb)
+                _BANK = Bank.of(tuple(texts), labels, tuple(s for _, s, _ in rows), emb)
     return _BANK
 
 
@@ -192,10 +202,9 @@ def nearest(texts: list[str], emb: np.ndarray | None = None) -> list[Match]:
     b = bank()
     q = model().encode(texts) if emb is None else emb
     sims = q @ b.emb.T                      # (segments, bank)
-    neg = _topk_mean(sims[:, b.labels < 0], TOP_K)
+    neg = _topk_mean(sims[:, b.negatives], TOP_K)
     out = []
-    for ci, cat in enumerate(CATEGORIES):
-        cols = np.flatnonzero(b.labels == ci)
+    for cat, cols in zip(CATEGORIES, b.columns, strict=True):
         if cols.size == 0:
             continue
         pos = _topk_mean(sims[:, cols], TOP_K)
