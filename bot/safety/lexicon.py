@@ -326,6 +326,8 @@ class Lexicon:
         for reading, text in norm.readings:
             present = self.present(text) if prefilter else None
             masked = self.masked(text, present)
+            if present is not None and masked != text:  # a pattern may read the blanks (很□□)
+                present |= self.present(masked)
             scene = _Scene(text, self.frame_cues(text, present),
                            norm.breaks if not reading else (), present)
             now = bool(self.now.search(text)) if self.now else False

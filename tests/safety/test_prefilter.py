@@ -97,3 +97,15 @@ def test_an_alternation_that_can_match_empty_runs_whole() -> None:
     alt = Alternation([r"想死", r"x*"])
     assert [m.span() for m in alt.finditer("a想死", {"想死"})] == [
         m.span() for m in alt.whole.finditer("a想死")]
+
+
+def test_a_pattern_that_reads_the_blanked_hyperbole_still_runs() -> None:
+    data = lexicon_mod.load_yaml("lexicon.yaml")
+    data["rules"] = [*data["rules"], {"id": "blank_probe", "cat": "suicide", "score": 0.9,
+                                      "strong": False, "zh": ["□□□{G}{0,4}(?:去|走)"]}]
+    lex = lexicon_mod.Lexicon(data)
+    norm = normalize("累死了 今晚就去")
+    assert lex.masked(norm.base).startswith("□□□")
+    evidence = [s.evidence for s in lex.scan_detail(norm)[0]]
+    assert any("blank_probe" in e for e in evidence), evidence
+    assert lex.scan_detail(norm) == lex.scan_detail(norm, prefilter=False)
