@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ._data import load_yaml
 from .normalize import Normalized
-from .prefilter import Alternation, LiteralIndex
+from .prefilter import Alternation, LiteralGate, LiteralIndex
 from .types import CATEGORIES, SEVERITIES, Signal
 
 _SLOT = re.compile(r"\{([A-Z_]+)\}")
@@ -55,8 +55,6 @@ class Rule:
     also: Alternation | None
     void_inside: Alternation | None = None  # a match containing this is not a hit
     void_before: Alternation | None = None  # nor one whose clause ends in this before it
-    # every match contains one of these (None: unknown); see prefilter.py
-    literals: frozenset[str] | None = None
 
 
 def _expand(pattern: str, slots: dict[str, str], depth: int = 0) -> str:
@@ -146,12 +144,12 @@ class Lexicon:
         self.semantic_damp = {c: _opt(v, s) for c, v in (data.get("semantic_damp") or {}).items()}
         self.rules = [self._rule(r) for r in data["rules"]]
         self.literal_index = LiteralIndex(self._literals())
+        self._rule_gate = LiteralGate([r.regex.literals for r in self.rules])
 
     def _literals(self) -> Iterator[str]:
-        """Every literal the scan's prefilters test: the rules' and their patterns'."""
+        """Every literal the scan's prefilters test (a rule's are its patterns')."""
         scanned = [self.mask, self.mask_en, self.frame_void, *self.frames.values()]
         for r in self.rules:
-            yield from r.literals or ()
             scanned += [r.regex, r.unless, r.also, r.void_inside, r.void_before]
         for alt in scanned:
             if alt is not None:
@@ -177,7 +175,6 @@ class Lexicon:
             now_re=_opt(r.get("now_re"), s), unless=_opt(r.get("unless"), s),
             also=_opt(r.get("also"), s), void_inside=_opt(r.get("void_inside"), s),
             void_before=_opt(r.get("void_before"), s),
-            literals=regex.literals,
         )
 
     # -- exclusions ---------------------------------------------------------
@@ -340,7 +337,7 @@ class Lexicon:
     def _candidates(self, present: set[str]) -> list[Rule]:
         """The rules whose required words occur in the text (a long message is
         scanned by a handful of rules instead of a hundred)."""
-        return [r for r in self.rules if r.literals is None or not present.isdisjoint(r.literals)]
+        return [self.rules[i] for i in self._rule_gate.open(present)]
 
     def _apply(self, rule: Rule, masked: str, scene: _Scene, now: bool, reading: str,
                negated: set[str]) -> Signal | None:

@@ -15,7 +15,7 @@ every message we have), so a skipped rule is one that could not have matched.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import ahocorasick
 
@@ -164,6 +164,26 @@ class LiteralIndex:
         return {lit for _end, lit in self._automaton.iter(text)}
 
 
+class LiteralGate:
+    """Which of several items (a lexicon's rules, one rule's patterns) can match a text:
+    those one of whose required literals is present in it, and those with none known."""
+
+    def __init__(self, literal_sets: Sequence[Literals | None]) -> None:
+        self.size = len(literal_sets)
+        self._by_literal: dict[str, list[int]] = {}
+        for i, lits in enumerate(literal_sets):
+            for lit in lits or ():
+                self._by_literal.setdefault(lit, []).append(i)
+        self._always = {i for i, lits in enumerate(literal_sets) if lits is None}
+
+    def open(self, present: set[str]) -> list[int]:
+        """The indices of the items that can match, in order."""
+        which = set(self._always)
+        for lit in present:
+            which.update(self._by_literal.get(lit, ()))
+        return sorted(which)
+
+
 class Alternation:
     """Patterns joined by `|`, matched exactly as the joined regex matches, but by running
     only the parts one of whose required literals is in the text (`present`, from
@@ -178,12 +198,7 @@ class Alternation:
         parsed = [sre_parse.parse(p) for p in self._patterns]
         self._literals = [_required_seq(list(p)) for p in parsed]
         self._compiled: list[re.Pattern | None] = [None] * len(parsed)
-        # the parts each literal lets run, and those that always run (no literal known)
-        self._by_literal: dict[str, list[int]] = {}
-        for i, lits in enumerate(self._literals):
-            for lit in lits or ():
-                self._by_literal.setdefault(lit, []).append(i)
-        self._always = {i for i, lits in enumerate(self._literals) if lits is None}
+        self._gate = LiteralGate(self._literals)
         # every match contains one of these (None: unknown)
         self.literals: Literals | None = (
             None if any(lits is None for lits in self._literals)
@@ -205,12 +220,10 @@ class Alternation:
     def finditer(self, text: str, present: set[str] | None = None) -> Iterator[re.Match]:
         if present is None or not self._split:
             return self.whole.finditer(text)
-        which = set(self._always)
-        for lit in present:
-            which.update(self._by_literal.get(lit, ()))
-        if len(which) == len(self._patterns):
+        which = self._gate.open(present)
+        if len(which) == self._gate.size:
             return self.whole.finditer(text)
-        return _leftmost_first([self._part(i) for i in sorted(which)], text)
+        return _leftmost_first([self._part(i) for i in which], text)
 
     def search(self, text: str, present: set[str] | None = None) -> re.Match | None:
         if present is None or not self._split:
