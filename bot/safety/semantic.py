@@ -51,19 +51,17 @@ _HEADER = re.compile(r"^\[(\w+)(?:\s+(\w+))?\]\s*$")
 @dataclass(frozen=True)
 class Bank:
     texts: tuple[str, ...]
-    labels: np.ndarray       # category index, -1 for negatives
     severities: tuple[str, ...]
     emb: np.ndarray          # (n, 512) float32, L2-normalised
-    # the bank's columns per category (CATEGORIES order) and its negatives' columns,
-    # found once instead of on every message
-    columns: tuple[np.ndarray, ...]
-    negatives: np.ndarray
+    columns: tuple[np.ndarray, ...]  # each category's rows (CATEGORIES order)
+    negatives: np.ndarray            # the negative exemplars' rows
 
     @classmethod
     def of(cls, texts: tuple[str, ...], labels: np.ndarray, severities: tuple[str, ...],
            emb: np.ndarray) -> Bank:
+        """`labels`: each row's category index, -1 for a negative."""
         columns = tuple(np.flatnonzero(labels == ci) for ci in range(len(CATEGORIES)))
-        return cls(texts, labels, severities, emb, columns, np.flatnonzero(labels < 0))
+        return cls(texts, severities, emb, columns, np.flatnonzero(labels < 0))
 
 
 def parse_bank(text: str) -> list[tuple[str, str, str]]:
